@@ -1,0 +1,76 @@
+"""chainrule: neural networks from the chain rule up.
+
+``import chainrule as cr`` gives the public API (see the README). Submodules load on first use,
+so ``import chainrule`` needs only NumPy and stays fast; optional extras (scikit-learn,
+matplotlib, Dask) are imported only by the parts that use them.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from chainrule._version import __version__
+from chainrule.autograd import Tensor, enable_grad, no_grad
+from chainrule.errors import ModelFileError, TrainingDiverged
+from chainrule.rng import set_seed
+
+# Public name -> module that defines it (loaded lazily by __getattr__ below).
+_LAZY = {
+    "grad_check": "chainrule.autograd.gradcheck",
+    "fit": "chainrule.training",
+    "History": "chainrule.training",
+    "EarlyStopping": "chainrule.training",
+    "ModelCheckpoint": "chainrule.training",
+    "MLPClassifier": "chainrule.estimators",
+    "MLPRegressor": "chainrule.estimators",
+    "save": "chainrule.modelfile",
+    "load": "chainrule.modelfile",
+}
+_SUBMODULES = {
+    "autograd",
+    "nn",
+    "optim",
+    "viz",
+    "data",
+    "metrics",
+    "training",
+    "callbacks",
+    "estimators",
+    "modelfile",
+    "recipe",
+    "plotting",
+    "cli",
+}
+
+__all__ = [
+    "ModelFileError",
+    "Tensor",
+    "TrainingDiverged",
+    "__version__",
+    "enable_grad",
+    "no_grad",
+    "set_seed",
+    *sorted(_LAZY),
+    *sorted(_SUBMODULES),
+]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"chainrule.{name}")
+    else:
+        raise AttributeError(f"module 'chainrule' has no attribute {name!r}")
+    globals()[name] = value  # cache: later look-ups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))
+
+
+if TYPE_CHECKING:  # let type checkers and IDEs see the lazy names
+    from chainrule import nn, optim, viz  # noqa: F401
+    from chainrule.autograd.gradcheck import grad_check  # noqa: F401
