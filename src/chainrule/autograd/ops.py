@@ -129,7 +129,7 @@ def matmul(a: Any, b: Any) -> Tensor:
         ga = gb = None
         if a.requires_grad:
             ga = g @ np.swapaxes(B, -1, -2)
-            ga = ga.reshape(ga.shape[:-2] + (ga.shape[-1],)) if a.data.ndim == 1 else ga
+            ga = ga.reshape((*ga.shape[:-2], ga.shape[-1])) if a.data.ndim == 1 else ga
             ga = unbroadcast(ga, a.data.shape)
         if b.requires_grad:
             gb = np.swapaxes(A, -1, -2) @ g
