@@ -1,0 +1,132 @@
+"""RMSprop: gradient descent with each weight's step divided by its recent gradient size."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from chainrule.autograd.tensor import Array
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsLike,
+    check_bool,
+    check_number,
+    state_buffer,
+)
+
+
+class RMSprop(Optimizer):
+    r"""RMSprop (Hinton, Srivastava & Swersky, 2012, Coursera "Neural Networks for Machine
+    Learning", lecture 6e), as PyTorch's ``torch.optim.RMSprop``.
+
+    With g = ∂E/∂w, squares and division element-wise, and all buffers starting at 0:
+
+    .. math::
+
+        g &← g + λ w                          && \text{(weight decay, if λ > 0)} \\
+        s &← α s + (1 − α) g²                 && \text{(running mean of } g²) \\
+        \bar g &← α \bar g + (1 − α) g        && \text{(centered only)} \\
+        r &= \sqrt{s − \bar g^2} + ε \text{ (centered)} \quad\text{or}\quad \sqrt{s} + ε \\
+        v &← μ v + g / r,\quad w ← w − η v     && \text{(if μ > 0)} \\
+        w &← w − η\, g / r                     && \text{(otherwise)}
+
+    with η = `lr`, α = `alpha`, ε = `eps` (added *outside* the square root, as in PyTorch; Keras
+    and TensorFlow differ here), μ = `momentum`, λ = `weight_decay`. The momentum buffer follows
+    PyTorch's convention, v ← μv + (scaled gradient) with η applied at the end.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Parameters or parameter groups (see `Optimizer`).
+    lr : float
+        η ≥ 0.
+    alpha : float
+        α in [0, 1): decay of the running mean of g².
+    eps : float
+        ε ≥ 0, keeps the division finite.
+    momentum : float
+        μ ≥ 0.
+    weight_decay : float
+        λ ≥ 0: adds λw to the gradient (L2 penalty).
+    centered : bool
+        Divide by an estimate of the gradient's standard deviation, √(s − ḡ²), instead of its
+        root mean square (Graves, 2013, arXiv:1308.0850).
+    """
+
+    state_names: ClassVar[frozenset[str]] = frozenset(
+        {"step", "square_avg", "momentum_buffer", "grad_avg"}
+    )
+
+    def __init__(
+        self,
+        params: ParamsLike,
+        lr: float = 0.01,
+        alpha: float = 0.99,
+        eps: float = 1e-8,
+        momentum: float = 0.0,
+        weight_decay: float = 0.0,
+        centered: bool = False,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "alpha": alpha,
+            "eps": eps,
+            "momentum": momentum,
+            "weight_decay": weight_decay,
+            "centered": centered,
+        }
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        group["alpha"] = check_number("alpha", group["alpha"], low=0.0, high=1.0, high_open=True)
+        group["eps"] = check_number("eps", group["eps"], low=0.0)
+        group["momentum"] = check_number("momentum", group["momentum"], low=0.0)
+        group["weight_decay"] = check_number("weight_decay", group["weight_decay"], low=0.0)
+        group["centered"] = check_bool("centered", group["centered"])
+
+    def _init_state(self, w: Array, group: dict[str, Any]) -> dict[str, Any]:
+        state: dict[str, Any] = {"step": 0, "square_avg": np.zeros_like(w)}
+        if group["momentum"] > 0:
+            state["momentum_buffer"] = np.zeros_like(w)
+        if group["centered"]:
+            state["grad_avg"] = np.zeros_like(w)
+        return state
+
+    def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, alpha, wd, mu = group["lr"], group["alpha"], group["weight_decay"], group["momentum"]
+        state["step"] += 1
+        if wd != 0:
+            d = self._scratch(w, 0)
+            np.multiply(w, wd, out=d)
+            np.add(d, g, out=d)  # g + λw
+            g = d
+        r = self._scratch(w, 1)
+        s = state["square_avg"]
+        np.multiply(g, g, out=r)
+        r *= 1.0 - alpha
+        s *= alpha
+        s += r  # s ← αs + (1 − α)g²
+        if group["centered"]:
+            gbar = state_buffer(state, "grad_avg", w)
+            np.subtract(g, gbar, out=r)
+            r *= 1.0 - alpha
+            gbar += r  # ḡ ← ḡ + (1 − α)(g − ḡ) = αḡ + (1 − α)g
+            np.multiply(gbar, gbar, out=r)
+            np.subtract(s, r, out=r)
+            # s ≥ ḡ² holds exactly; clip the rounding error so the square root stays real
+            np.maximum(r, 0.0, out=r)
+            np.sqrt(r, out=r)
+        else:
+            np.sqrt(s, out=r)
+        r += group["eps"]
+        np.divide(g, r, out=r)  # g / r
+        if mu > 0:
+            v = state_buffer(state, "momentum_buffer", w)
+            v *= mu
+            v += r
+            np.multiply(v, lr, out=r)
+        else:
+            r *= lr
+        w -= r

@@ -1,0 +1,107 @@
+"""Stochastic gradient descent, with momentum, Nesterov momentum and L2 weight decay."""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar
+
+import numpy as np
+
+from chainrule.autograd.tensor import Array
+from chainrule.optim.optimizer import Optimizer, ParamsLike, check_bool, check_number
+
+
+class SGD(Optimizer):
+    r"""Gradient descent w ← w − η g, optionally with momentum (PyTorch's ``torch.optim.SGD``).
+
+    With g = ∂E/∂w the gradient of the minibatch (or batch, or single sample: the caller decides
+    the regime by what it backpropagates), each step computes
+
+    .. math::
+
+        g &← g + λ w                          && \text{(weight decay, if λ > 0)} \\
+        v &← μ v + (1 − τ) g,\quad v_1 = g     && \text{(momentum, if μ > 0)} \\
+        g &← g + μ v \text{ (Nesterov)}\quad\text{or}\quad g ← v \\
+        w &← w − η g
+
+    with η = `lr`, μ = `momentum`, τ = `dampening`, λ = `weight_decay`.
+
+    Momentum convention: this is PyTorch's form, v ← μv + g, w ← w − ηv, in which the buffer v
+    collects gradients and η multiplies it at the end. Sutskever et al. (2013) write
+    v ← μv − ηg, w ← w + v, with η inside the buffer; the two agree while η is constant but
+    differ when a schedule changes η. Nesterov momentum (Nesterov, 1983; in this form Sutskever
+    et al., 2013, "On the importance of initialization and momentum in deep learning") steps
+    with g + μv, the gradient plus the look-ahead of the next momentum step.
+
+    Parameters
+    ----------
+    params : iterable of Tensor or of dict
+        Parameters or parameter groups (see `Optimizer`).
+    lr : float
+        η, the learning rate (≥ 0).
+    momentum : float
+        μ ≥ 0; 0 gives plain gradient descent.
+    nesterov : bool
+        Use Nesterov momentum (needs μ > 0 and no dampening).
+    weight_decay : float
+        λ ≥ 0: adds λw to the gradient, i.e. an L2 penalty λ/2 ‖w‖² on the loss.
+    dampening : float
+        τ in [0, 1]: scales the gradient entering the momentum buffer by 1 − τ.
+    """
+
+    state_names: ClassVar[frozenset[str]] = frozenset({"momentum_buffer"})
+
+    def __init__(
+        self,
+        params: ParamsLike,
+        lr: float,
+        momentum: float = 0.0,
+        nesterov: bool = False,
+        weight_decay: float = 0.0,
+        dampening: float = 0.0,
+    ) -> None:
+        defaults = {
+            "lr": lr,
+            "momentum": momentum,
+            "nesterov": nesterov,
+            "weight_decay": weight_decay,
+            "dampening": dampening,
+        }
+        super().__init__(params, defaults)
+
+    def _check_group(self, group: dict[str, Any]) -> None:
+        super()._check_group(group)
+        group["momentum"] = check_number("momentum", group["momentum"], low=0.0)
+        group["weight_decay"] = check_number("weight_decay", group["weight_decay"], low=0.0)
+        group["dampening"] = check_number("dampening", group["dampening"], low=0.0, high=1.0)
+        group["nesterov"] = check_bool("nesterov", group["nesterov"])
+        if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
+            raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
+
+    def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
+        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+        d = self._scratch(w, 0)  # the step direction, built without touching g
+        if wd != 0:
+            np.multiply(w, wd, out=d)
+            np.add(d, g, out=d)  # g + λw
+            g = d
+        if mu != 0:
+            v = state.get("momentum_buffer")
+            if v is None:  # first step: v₁ = g (PyTorch), not (1 − τ) g
+                v = state["momentum_buffer"] = np.array(g, dtype=w.dtype, copy=True)
+            else:
+                v *= mu
+                if group["dampening"] == 0:
+                    v += g
+                else:
+                    e = self._scratch(w, 1)
+                    np.multiply(g, 1.0 - group["dampening"], out=e)
+                    v += e
+            if group["nesterov"]:
+                e = self._scratch(w, 1)
+                np.multiply(v, mu, out=e)
+                np.add(g, e, out=d)  # g + μv
+                g = d
+            else:
+                g = v
+        np.multiply(g, lr, out=d)
+        w -= d  # in place: w may be a view into a flat buffer
