@@ -1,0 +1,67 @@
+"""Networks: `Module`, layers, activations, losses, initializers and weight penalties.
+
+The lecture's K-layer network z⁽ᵏ⁾ = σ(W⁽ᵏ⁾ z⁽ᵏ⁻¹⁾ + b⁽ᵏ⁾) is written
+
+    model = cr.nn.Sequential(cr.nn.Dense(2, 2), cr.nn.Sigmoid(), cr.nn.Dense(2, 1), cr.nn.Sigmoid())
+    E = cr.nn.SquaredError()(model(x), y)
+    E.backward()    # every parameter's .grad now holds ∂E/∂θ
+"""
+
+from chainrule.nn import functional, init
+from chainrule.nn.activations import (
+    ACTIVATIONS,
+    Identity,
+    LeakyReLU,
+    ReLU,
+    Sigmoid,
+    Softmax,
+    Tanh,
+    get_activation,
+)
+from chainrule.nn.dense import Dense, Linear
+from chainrule.nn.dropout import Dropout
+from chainrule.nn.init import INITIALIZERS, get_initializer
+from chainrule.nn.losses import (
+    LOSSES,
+    BinaryCrossEntropy,
+    CrossEntropyLoss,
+    MSELoss,
+    SquaredError,
+    get_loss,
+)
+from chainrule.nn.module import IncompatibleKeys, Module, Sequential
+from chainrule.nn.normalization import BatchNorm
+from chainrule.nn.parameter import Parameter
+from chainrule.nn.regularizers import l1_penalty, l2_penalty, penalized_weights
+
+__all__ = [
+    "ACTIVATIONS",
+    "INITIALIZERS",
+    "LOSSES",
+    "BatchNorm",
+    "BinaryCrossEntropy",
+    "CrossEntropyLoss",
+    "Dense",
+    "Dropout",
+    "Identity",
+    "IncompatibleKeys",
+    "LeakyReLU",
+    "Linear",
+    "MSELoss",
+    "Module",
+    "Parameter",
+    "ReLU",
+    "Sequential",
+    "Sigmoid",
+    "Softmax",
+    "SquaredError",
+    "Tanh",
+    "functional",
+    "get_activation",
+    "get_initializer",
+    "get_loss",
+    "init",
+    "l1_penalty",
+    "l2_penalty",
+    "penalized_weights",
+]
