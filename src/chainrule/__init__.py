@@ -41,6 +41,7 @@ _SUBMODULES = {
     "recipe",
     "plotting",
     "cli",
+    "lecture",
 }
 
 __all__ = [

@@ -47,8 +47,10 @@ def add(a: Any, b: Any) -> Tensor:
     """a + b.  ∂out/∂a = 1, ∂out/∂b = 1."""
     a, b = _pair(a, b)
 
-    def backward(g: Array) -> tuple[Array, Array]:
-        return unbroadcast(g, a.data.shape), unbroadcast(g, b.data.shape)
+    def backward(g: Array) -> tuple[Array | None, Array | None]:
+        ga = unbroadcast(g, a.data.shape) if a.requires_grad else None
+        gb = unbroadcast(g, b.data.shape) if b.requires_grad else None
+        return ga, gb
 
     return Tensor._make(a.data + b.data, (a, b), backward, "+")
 
@@ -57,9 +59,10 @@ def sub(a: Any, b: Any) -> Tensor:
     """a − b.  ∂out/∂a = 1, ∂out/∂b = −1."""
     a, b = _pair(a, b)
 
-    def backward(g: Array) -> tuple[Array, Array | None]:
+    def backward(g: Array) -> tuple[Array | None, Array | None]:
+        ga = unbroadcast(g, a.data.shape) if a.requires_grad else None
         gb = unbroadcast(-g, b.data.shape) if b.requires_grad else None
-        return unbroadcast(g, a.data.shape), gb
+        return ga, gb
 
     return Tensor._make(a.data - b.data, (a, b), backward, "-")
 
@@ -121,6 +124,8 @@ def matmul(a: Any, b: Any) -> Tensor:
 
     def backward(g: Array) -> tuple[Array | None, Array | None]:
         A, B = a.data, b.data
+        if A.ndim == 1 and B.ndim == 1:  # inner product A·B: ∂/∂A = B, ∂/∂B = A
+            return (g * B if a.requires_grad else None, g * A if b.requires_grad else None)
         # Promote 1-d operands to matrices as NumPy does, then drop the added axis again.
         if A.ndim == 1:
             A, g = A[None, :], np.expand_dims(g, -2)
@@ -238,7 +243,8 @@ def relu(a: Tensor) -> Tensor:
 def stable_sigmoid(x: Array) -> Array:
     """σ(x) = 1 / (1 + e⁻ˣ) without overflow: only e^(−|x|) ≤ 1 is ever computed."""
     e = np.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+    r = 1 / (1 + e)
+    return np.where(x >= 0, r, e * r).astype(x.dtype, copy=False)  # σ(−|x|) = e^(−|x|) σ(|x|)
 
 
 def sigmoid(a: Tensor) -> Tensor:
@@ -273,12 +279,13 @@ def reshape(a: Tensor, shape: tuple[int, ...]) -> Tensor:
 
 def transpose(a: Tensor, axes: tuple[int, ...] | None = None) -> Tensor:
     """Axes permuted (reversed by default).  The gradient is permuted back."""
-    inverse = None if axes is None else tuple(np.argsort(axes))
+    out = np.transpose(a.data, axes)  # validates `axes` (NumPy accepts negative ones)
+    inverse = None if axes is None else tuple(np.argsort([ax % a.data.ndim for ax in axes]))
 
     def backward(g: Array) -> tuple[Array]:
         return (np.transpose(g, inverse),)
 
-    return Tensor._make(np.transpose(a.data, axes), (a,), backward, "transpose")
+    return Tensor._make(out, (a,), backward, "transpose")
 
 
 def getitem(a: Tensor, index: Any) -> Tensor:
@@ -289,13 +296,29 @@ def getitem(a: Tensor, index: Any) -> Tensor:
     """
     if isinstance(index, Tensor):
         index = index.data
+    basic = _is_basic_index(index)
 
     def backward(g: Array) -> tuple[Array]:
         grad = np.zeros_like(a.data)
-        np.add.at(grad, index, g)
+        if basic:  # slices and integers never select an element twice: plain assignment
+            grad[index] = g
+        else:  # integer arrays may repeat an element: add.at accumulates every occurrence
+            np.add.at(grad, index, g)
         return (grad,)
 
     return Tensor._make(a.data[index], (a,), backward, "getitem")
+
+
+def _is_basic_index(index: Any) -> bool:
+    """True for NumPy 'basic' indices (integers, slices, None, ...), which never repeat."""
+    items = index if isinstance(index, tuple) else (index,)
+    return all(
+        i is None
+        or i is Ellipsis
+        or isinstance(i, slice)
+        or (isinstance(i, int | np.integer) and not isinstance(i, bool))
+        for i in items
+    )
 
 
 def concatenate(tensors: list[Tensor] | tuple[Tensor, ...], axis: int = 0) -> Tensor:

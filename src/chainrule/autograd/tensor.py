@@ -32,7 +32,9 @@ def _as_array(data: Any, dtype: npt.DTypeLike | None) -> Array:
     if dtype is not None:
         return np.asarray(data, dtype=dtype)
     arr = np.asarray(data)
-    if arr.dtype.kind != "f":
+    # NumPy floating data keeps its precision; Python numbers, lists and integer or boolean
+    # arrays become float32, the library's default (as in PyTorch).
+    if arr.dtype.kind != "f" or not isinstance(data, np.ndarray | np.generic):
         if arr.dtype.kind not in "biuf":
             raise ValueError(f"Tensor data must be numeric, got dtype {arr.dtype}")
         arr = arr.astype(np.float32)
@@ -45,8 +47,9 @@ class Tensor:
     Parameters
     ----------
     data : array_like
-        The value. Floating arrays keep their dtype (float64 is what gradient checks use);
-        anything else becomes float32, the library's default.
+        The value. NumPy floating arrays keep their dtype (float64 is what gradient checks
+        use); anything else (Python numbers and lists, integer or boolean arrays) becomes
+        float32, the library's default.
     requires_grad : bool
         Record operations on this tensor so `backward()` can fill its `.grad`.
     dtype : dtype, optional
@@ -153,18 +156,21 @@ class Tensor:
     ) -> Tensor:
         """Wrap an op's result; record the graph only when it is needed (the hot path)."""
         out = object.__new__(Tensor)
-        out.data = data
+        # NumPy reductions of a whole array return scalars (np.float32); keep `.data` an ndarray.
+        out.data = data if type(data) is np.ndarray else np.asarray(data)
         out.grad = None
         out.name = None
         out._op = op
-        if grad_mode._enabled and backward is not None and any(p.requires_grad for p in parents):
-            out.requires_grad = True
-            out._parents = parents
-            out._backward = backward
-        else:
-            out.requires_grad = False
-            out._parents = ()
-            out._backward = None
+        if grad_mode._enabled and backward is not None:
+            for p in parents:
+                if p.requires_grad:
+                    out.requires_grad = True
+                    out._parents = parents
+                    out._backward = backward
+                    return out
+        out.requires_grad = False
+        out._parents = ()
+        out._backward = None
         return out
 
     # ------------------------------------------------------------------ backward
@@ -193,7 +199,8 @@ class Tensor:
                 )
             seed = np.ones_like(self.data)
         else:
-            seed = np.asarray(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
+            # A copy: the seed becomes self.grad, which must not alias the caller's array.
+            seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if seed.shape != self.shape:
                 raise ValueError(f"grad has shape {seed.shape}, expected {self.shape}")
 
@@ -203,15 +210,17 @@ class Tensor:
             g = pending.pop(id(node), None)
             if g is None:  # nothing flows here (e.g. only through a non-differentiable path)
                 continue
-            node.grad = g if node.grad is None else node.grad + g
             fn = node._backward
-            if fn is None:
-                continue
             if fn is _RELEASED:
                 raise RuntimeError(
                     f"the graph behind this {node._op!r} result was released by an earlier "
                     "backward(); pass retain_graph=True to backward() to run it again"
                 )
+            acc = g if node.grad is None else node.grad + g
+            # Arithmetic on 0-d arrays gives NumPy scalars; `.grad` is always an ndarray.
+            node.grad = acc if type(acc) is np.ndarray else np.asarray(acc)
+            if fn is None:
+                continue
             contributions = fn(g)  # type: ignore[operator]
             for parent, pg in zip(node._parents, contributions, strict=True):
                 if pg is None or not parent.requires_grad:

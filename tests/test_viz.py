@@ -1,0 +1,138 @@
+"""`cr.viz.draw_graph`: the DOT text of a graph, and rendering it with Graphviz."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import sys
+
+import numpy as np
+import pytest
+
+import chainrule as cr
+from chainrule import lecture
+from chainrule.viz import DotGraph, GraphvizNotFoundError, draw_graph
+
+
+def simple_graph() -> cr.Tensor:
+    ex = lecture.simple_example().backward()  # keeps the graph
+    return ex.tensors["f"]
+
+
+def labels(dot: str) -> list[str]:
+    return re.findall(r'label="((?:[^"\\]|\\.)*)"', dot)
+
+
+def test_simple_example_shows_values_gradients_and_local_derivatives() -> None:
+    dot = cr.viz.draw_graph(simple_graph())
+    assert isinstance(dot, str) and dot.source == str(dot)
+    assert dot.startswith("digraph") and dot.rstrip().endswith("}")
+    nodes = labels(dot)
+    for expected in (
+        "x0|value 3|grad 0.5",
+        "w0|value -2|grad -0.75",
+        "w1|value 4|grad -0.25",
+        "y1|op *|value -6|grad -0.25",
+        "y2|op +|value -2|grad -0.25",
+        "f|op /|value -0.5|grad 1",
+    ):
+        assert expected in nodes
+    for local in ("∂y1/∂w0 = 3", "∂y1/∂x0 = -2", "∂y2/∂y1 = 1", "∂y2/∂w1 = 1", "∂f/∂y2 = -0.25"):
+        assert local in nodes
+    assert dot.count("->") == 6  # five edges between values, one from the constant 1
+
+
+def test_before_backward_the_graph_shows_values_only() -> None:
+    dot = draw_graph(lecture.simple_example().tensors["f"])
+    assert "value -6" in dot and "grad none" in dot and "grad -0.25" not in dot
+
+
+def test_a_released_graph_is_an_error() -> None:
+    x = cr.Tensor(2.0, requires_grad=True)
+    y = (x * x).exp()
+    y.backward()  # releases the graph
+    with pytest.raises(RuntimeError, match="retain_graph=True"):
+        draw_graph(y)
+
+
+def test_arrays_are_summarized() -> None:
+    W = cr.Tensor(np.arange(6.0).reshape(2, 3), requires_grad=True, name="W")
+    z = cr.Tensor([1.0, 2.0, 3.0], name="z")
+    E = (W @ z).sum()
+    E.backward(retain_graph=True)
+    dot = draw_graph(E, rankdir="TB")
+    found = labels(dot)
+    assert "{W|value 2×3 in [0, 5]|grad 2×3 in [1, 3]}" in found  # big arrays: shape and range
+    assert "{z|value [1, 2, 3]}" in found  # short vectors are shown whole
+    assert "{op @|value [8, 26]|grad [1, 1]}" in found
+    assert "2×3 → 2" in found  # an array output's Jacobian: the shapes it connects
+    assert "[1, 1]" in found  # a scalar output: ∂E/∂(Wz) = [1, 1] exactly
+
+
+def test_large_graphs_are_summarized() -> None:
+    x = cr.Tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(10_000):  # deep, so the walk must not recurse
+        y = (y * 1.0001).tanh()
+    dot = draw_graph(y)
+    assert "n100" not in dot and dot.count("->") == 1
+    # 10,000 constants 1.0001, 10,000 products, 10,000 tanh and x
+    assert "30001 nodes, 10001 leaves" in dot and "* ×10000" in dot and "tanh ×10000" in dot
+    assert draw_graph(y, max_nodes=30_001).count("->") == 30_000
+
+
+def test_labels_are_escaped() -> None:
+    t = cr.Tensor(1.0, requires_grad=True, name='a "quoted" {name}|<x>')
+    dot = draw_graph(t * 2)
+    assert r"a \"quoted\" \{name\}\|\<x\>" in dot
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="Tensor"):
+        draw_graph(np.ones(2))
+    with pytest.raises(ValueError, match="rankdir"):
+        draw_graph(cr.Tensor(1.0), rankdir="UP")
+    with pytest.raises(ValueError, match="jpeg"):
+        DotGraph("digraph G {}").render("graph.jpeg")
+
+
+# ---------------------------------------------------------------------- rendering
+def test_render_dot_text_needs_no_graphviz(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    path = draw_graph(simple_graph()).render(tmp_path / "g.dot")
+    assert path.read_text(encoding="utf-8").startswith("digraph")
+
+
+def test_render_without_graphviz_names_the_missing_program(tmp_path, monkeypatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))  # an empty directory: no `dot` anywhere
+    with pytest.raises(GraphvizNotFoundError, match=r"Graphviz program 'dot'"):
+        draw_graph(simple_graph()).render(tmp_path / "g.svg")
+    assert not (tmp_path / "g.svg").exists()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the fake `dot` is a shell script")
+def test_render_runs_dot_with_the_format_from_the_suffix(tmp_path, monkeypatch) -> None:
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir()
+    fake = bin_dir / "dot"
+    # Records its arguments and copies the DOT text from stdin to the -o file.
+    fake.write_text('#!/bin/sh\necho "$@" > "$(dirname "$0")/args"\ncat > "$3"\n')
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{bin_dir}:/usr/bin:/bin")
+    dot = draw_graph(simple_graph())
+    path = dot.render(tmp_path / "graph.png")
+    assert path == tmp_path / "graph.png"
+    assert path.read_text(encoding="utf-8") == dot.source
+    assert (bin_dir / "args").read_text().split()[:2] == ["-Tpng", "-o"]
+    assert dot.render(tmp_path / "noext").suffix == ".svg"
+
+    fake.write_text("#!/bin/sh\necho 'syntax error in line 1' >&2\nexit 1\n")
+    with pytest.raises(RuntimeError, match="syntax error in line 1"):
+        dot.render(tmp_path / "graph.svg")
+
+
+@pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz is not installed")
+def test_render_with_real_graphviz(tmp_path) -> None:
+    path = draw_graph(simple_graph()).render(tmp_path / "graph.svg")
+    svg = path.read_text(encoding="utf-8")
+    assert "<svg" in svg and "∂f/∂y2 = &#45;0.25" in svg
