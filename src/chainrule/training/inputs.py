@@ -1,0 +1,98 @@
+"""The training loop's inputs: checked arrays in the model's dtype, the validation split, seeds."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+from chainrule import rng as _rng
+from chainrule.data import check_array, split_indices
+
+Array = npt.NDArray[Any]
+Part = tuple[Array | None, ...]
+
+
+def check_data(
+    model: Any, X: Any, y: Any, w: Any = None, prefix: str = ""
+) -> tuple[Array, Array, Array | None]:
+    """X, y and sample weights checked (ValueError naming the problem) and converted: X, float
+    targets and weights to the dtype of the model's parameters, so no step mixes precisions."""
+    X = check_array(X, f"{prefix}X")
+    y = check_array(y, f"{prefix}y")
+    if len(y) != len(X):
+        raise ValueError(f"{prefix}X has {len(X)} samples but {prefix}y has {len(y)}")
+    dtype = param_dtype(model)
+    if X.dtype != dtype:
+        X = X.astype(dtype)
+    if y.dtype.kind == "f" and y.dtype != dtype:
+        y = y.astype(dtype)
+    if w is not None:
+        w = check_array(w, f"{prefix}sample_weight")
+        if w.shape != (len(X),):
+            raise ValueError(
+                f"{prefix}sample_weight must have one entry per sample, shape ({len(X)},); "
+                f"got {w.shape}"
+            )
+        if np.any(w < 0):
+            raise ValueError(f"{prefix}sample_weight must be non-negative")
+        w = w.astype(dtype, copy=False)
+    return X, y, w
+
+
+def split_data(
+    model: Any,
+    data: Part,
+    validation_data: Sequence[Any] | None,
+    fraction: float,
+    saved_val_index: Any,
+    rng: np.random.Generator,
+) -> tuple[Part, Part | None, Array | None]:
+    """(training part, validation part or None, held-out row indices or None).
+
+    A `validation_split` holds out ⌈fraction · n⌉ random rows (drawn from `rng`); the training
+    rows stay in data order. `saved_val_index` (from a checkpoint) reuses a resumed run's split.
+    """
+    if validation_data is not None:
+        if fraction:
+            raise ValueError("give validation_data or validation_split, not both")
+        if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
+            raise ValueError("validation_data must be a tuple (X_val, y_val[, sample_weight])")
+        v = (*validation_data, None)[:3]
+        return data, check_data(model, v[0], v[1], v[2], "validation "), None
+    if not fraction:
+        return data, None, None
+    n = len(data[0])  # type: ignore[arg-type]
+    if saved_val_index is not None:  # the resumed run validates on the same samples
+        val_idx = np.asarray(saved_val_index, dtype=np.int64)
+        train_idx = np.setdiff1d(np.arange(n), val_idx)
+    else:
+        train_idx, val_idx = split_indices(n, fraction, rng=rng)
+        train_idx = np.sort(train_idx)  # in data order, as a resumed run rebuilds it
+
+    def take(a: Array | None, idx: Array) -> Array | None:
+        return None if a is None else np.take(a, idx, axis=0)
+
+    train = tuple(take(a, train_idx) for a in data)
+    return train, tuple(take(a, val_idx) for a in data), val_idx
+
+
+def param_dtype(model: Any) -> np.dtype[Any]:
+    """The floating dtype of the model's parameters (float32 if it has none)."""
+    for p in model.parameters():
+        if p.data.dtype.kind == "f":
+            return p.data.dtype
+    return np.dtype(np.float32)
+
+
+def seeded_generator(seed: _rng.Seed) -> np.random.Generator:
+    """The shuffling generator for `seed` (an int also re-seeds the library, see `fit`)."""
+    if seed is None or isinstance(seed, np.random.Generator):
+        return _rng.as_generator(seed)
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+        raise ValueError(f"seed must be an int, a numpy.random.Generator or None, got {seed!r}")
+    _rng.set_seed(int(seed))  # dropout masks and the like
+    # A child stream of the same seed: shuffling is independent of the library's draws.
+    return np.random.default_rng(np.random.SeedSequence(int(seed), spawn_key=(0,)))

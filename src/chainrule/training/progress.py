@@ -1,0 +1,131 @@
+"""The progress bar `cr.fit` shows in a terminal: epoch, step, loss, validation numbers, ETA.
+
+It uses tqdm when it is installed (``pip install chainrule[progress]``) and a one-line built-in
+bar otherwise. It draws on standard error, and only when that is a terminal, so logs, pipes
+and notebooks' captured output stay clean.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from typing import IO, TYPE_CHECKING, Any
+
+from chainrule.training.callbacks import Callback
+
+if TYPE_CHECKING:
+    from chainrule.training.trainer import Trainer
+
+
+def is_terminal(stream: Any) -> bool:
+    """True if `stream` is an interactive terminal."""
+    isatty = getattr(stream, "isatty", None)
+    try:
+        return bool(isatty()) if callable(isatty) else False
+    except (ValueError, OSError):  # a closed or detached stream
+        return False
+
+
+def _format_time(seconds: float) -> str:
+    whole = round(seconds)
+    h, rest = divmod(whole, 3600)
+    return f"{h}:{rest // 60:02d}:{rest % 60:02d}" if h else f"{rest // 60:02d}:{rest % 60:02d}"
+
+
+def _format_logs(logs: dict[str, Any]) -> str:
+    return "  ".join(f"{k} {v:.4g}" for k, v in logs.items() if isinstance(v, float) and k != "lr")
+
+
+class ProgressBar(Callback):
+    """Shows the run's progress on `stream` (standard error by default).
+
+    Parameters
+    ----------
+    stream : file, optional
+        Where to draw.
+    use_tqdm : bool, optional
+        Force tqdm on or off (default: use it if it can be imported).
+    min_interval : float
+        Seconds between redraws of the built-in bar (drawing is never per step).
+    """
+
+    def __init__(
+        self, stream: IO[str] | None = None, use_tqdm: bool | None = None, min_interval: float = 0.1
+    ) -> None:
+        self.stream = stream
+        self.use_tqdm = use_tqdm
+        self.min_interval = min_interval
+        self._bar: Any = None
+
+    def on_train_begin(self, trainer: Trainer) -> None:
+        self._out = self.stream if self.stream is not None else sys.stderr
+        self._epochs = trainer.epochs
+        self._steps = trainer.steps_per_epoch
+        self._total = max(0, trainer.epochs - trainer.initial_epoch) * self._steps
+        self._done = 0
+        self._start = self._last_draw = time.perf_counter()
+        self._epoch_logs: dict[str, Any] = {}
+        self._bar = None
+        if self.use_tqdm is not False:
+            try:
+                from tqdm import tqdm
+            except ImportError:
+                if self.use_tqdm:
+                    raise
+            else:
+                self._bar = tqdm(total=self._total, file=self._out, unit="step", leave=True)
+
+    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+        self._epoch, self._step, self._loss_sum, self._seen = epoch, 0, 0.0, 0
+        if self._bar is not None:
+            self._bar.set_description(f"epoch {epoch + 1}/{self._epochs}", refresh=False)
+
+    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
+        self._step, self._done = step + 1, self._done + 1
+        self._loss_sum += logs["loss"] * logs["size"]
+        self._seen += logs["size"]
+        now = time.perf_counter()
+        if self._bar is not None:
+            if now - self._last_draw >= self.min_interval:
+                self._bar.set_postfix_str(self._postfix(), refresh=False)
+                self._last_draw = now
+            self._bar.update(1)
+        elif now - self._last_draw >= self.min_interval:
+            self._draw(now)
+
+    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+        self._epoch_logs = dict(logs)
+        if self._bar is not None:
+            self._bar.set_postfix_str(self._postfix(), refresh=True)
+        else:
+            self._draw(time.perf_counter())
+
+    def on_train_end(self, trainer: Trainer) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Finish the bar's line (also after an error); calling it again does nothing."""
+        if self._bar is not None:
+            self._bar.close()
+            self._bar = None
+        elif getattr(self, "_done", 0):
+            self._out.write("\n")
+            self._out.flush()
+            self._done = 0
+
+    def _postfix(self) -> str:
+        text = f"loss {self._loss_sum / max(self._seen, 1):.4g}"
+        last = {k: v for k, v in self._epoch_logs.items() if k.startswith("val_")}
+        return f"{text}  {_format_logs(last)}" if last else text
+
+    def _draw(self, now: float) -> None:
+        self._last_draw = now
+        elapsed = now - self._start
+        eta = elapsed / self._done * (self._total - self._done) if self._done else 0.0
+        line = (
+            f"\repoch {self._epoch + 1}/{self._epochs}  step {self._step}/{self._steps}  "
+            f"{self._postfix()}  ETA {_format_time(eta)}"
+        )
+        self._out.write(line.ljust(getattr(self, "_width", 0)))
+        self._width = len(line)  # pad the next line to wipe the end of this one
+        self._out.flush()
