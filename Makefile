@@ -14,7 +14,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 run: $(STAMP)
-	$(PY) -m chainrule
+	$(PY) -m chainrule train
 
 test: $(STAMP)
 	$(VENV)/bin/ruff check src tests benchmarks

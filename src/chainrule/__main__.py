@@ -1,8 +1,9 @@
-"""``python -m chainrule``: print the lecture's worked examples (until the CLI lands)."""
+"""``python -m chainrule``: the command line (``chainrule --help``; the lecture's worked
+examples are ``chainrule lecture``)."""
 
 import sys
 
-from chainrule.lecture import main
+from chainrule.cli import main
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -1,0 +1,21 @@
+"""scikit-learn estimators: `MLPClassifier` and `MLPRegressor`.
+
+They need scikit-learn, an optional extra: ``pip install "chainrule[sklearn]"``. ``import
+chainrule`` works without it; importing this package (or ``cr.MLPClassifier``) then raises an
+ImportError that says how to install it.
+"""
+
+from __future__ import annotations
+
+try:
+    import sklearn  # noqa: F401
+except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
+    raise ImportError(
+        "chainrule's estimators (MLPClassifier, MLPRegressor) need scikit-learn, which is not "
+        'installed: pip install "chainrule[sklearn]"'
+    ) from exc
+
+from chainrule.estimators.classifier import MLPClassifier
+from chainrule.estimators.regressor import MLPRegressor
+
+__all__ = ["MLPClassifier", "MLPRegressor"]

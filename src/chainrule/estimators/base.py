@@ -1,0 +1,270 @@
+"""`BaseMLP`: what `MLPClassifier` and `MLPRegressor` share.
+
+The estimator is a thin scikit-learn shell around the library: it checks the input with
+scikit-learn's validation helpers, builds a `chainrule.nn.Sequential` network
+(`network.build_network`), and trains it with `chainrule.fit` (`loop.train`). Subclasses say
+how targets are encoded, which loss is minimised and how the network's outputs become
+predictions.
+"""
+
+from __future__ import annotations
+
+import numbers
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from sklearn.base import BaseEstimator
+from sklearn.utils.validation import (
+    _check_sample_weight,
+    check_is_fitted,
+    column_or_1d,
+    validate_data,
+)
+
+from chainrule.autograd import Tensor, no_grad
+from chainrule.estimators import loop, network
+from chainrule.estimators.params import Config, validate
+from chainrule.rng import as_generator
+
+Array = np.ndarray
+
+# Rows per forward pass when predicting: bounds the memory of the activations.
+_PREDICT_CHUNK = 16384
+
+
+def make_generator(random_state: Any) -> np.random.Generator:
+    """A NumPy generator from scikit-learn's ``random_state`` conventions.
+
+    An int seeds a fresh generator (so two fits with the same seed are identical); None draws
+    from chainrule's default generator, which `cr.set_seed` seeds; a `numpy.random.Generator`
+    is used as is; a legacy `numpy.random.RandomState` supplies a seed.
+    """
+    if isinstance(random_state, np.random.RandomState):
+        return np.random.default_rng(random_state.randint(np.iinfo(np.int32).max))
+    if random_state is None or isinstance(random_state, np.random.Generator):
+        return as_generator(random_state)
+    if isinstance(random_state, numbers.Integral) and not isinstance(random_state, bool):
+        if random_state < 0:
+            raise ValueError(f"random_state must be a non-negative integer, got {random_state}")
+        return np.random.default_rng(int(random_state))
+    raise ValueError(
+        "random_state must be None, an int, a numpy.random.Generator or a "
+        f"numpy.random.RandomState, got {random_state!r}"
+    )
+
+
+def _architecture(config: Config) -> tuple[Any, ...]:
+    """What must stay the same for training to continue on a fitted network."""
+    return (config.hidden_layer_sizes, config.activation, config.batch_norm, config.dropout)
+
+
+class BaseMLP(BaseEstimator):
+    """Shared `fit`, `partial_fit` and forward pass of the multilayer-perceptron estimators.
+
+    See `MLPClassifier` for the meaning of every hyperparameter.
+    """
+
+    # Class-level defaults, documented once in MLPClassifier's docstring.
+    def __init__(
+        self,
+        hidden_layer_sizes: Sequence[int] | int = (100,),
+        activation: str = "relu",
+        optimizer: str = "adam",
+        learning_rate: float = 2e-3,
+        batch_size: int | None = 64,
+        epochs: int = 200,
+        l1: float = 0.0,
+        l2: float = 1e-3,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        init: str = "auto",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        tol: float | None = 1e-4,
+        lr_schedule: str | None = None,
+        shuffle: bool = True,
+        random_state: Any = None,
+        verbose: bool = False,
+        dtype: Any = "float32",
+        warm_start: bool = False,
+        callbacks: Sequence[Any] | None = None,
+    ) -> None:
+        self.hidden_layer_sizes = hidden_layer_sizes
+        self.activation = activation
+        self.optimizer = optimizer
+        self.learning_rate = learning_rate
+        self.batch_size = batch_size
+        self.epochs = epochs
+        self.l1 = l1
+        self.l2 = l2
+        self.dropout = dropout
+        self.batch_norm = batch_norm
+        self.init = init
+        self.early_stopping = early_stopping
+        self.validation_fraction = validation_fraction
+        self.patience = patience
+        self.tol = tol
+        self.lr_schedule = lr_schedule
+        self.shuffle = shuffle
+        self.random_state = random_state
+        self.verbose = verbose
+        self.dtype = dtype
+        self.warm_start = warm_start
+        self.callbacks = callbacks
+
+    # ------------------------------------------------------------------ hooks for subclasses
+    _is_classifier = False
+
+    def _encode_targets(self, y: Any, first: bool, classes: Any) -> Array:
+        """Targets as the loss wants them; on the first fit also sets ``n_outputs_`` (the
+        output units) and, for classifiers, ``classes_``."""
+        raise NotImplementedError
+
+    def _loss_name(self) -> str:
+        raise NotImplementedError
+
+    def _output_bias(self, targets: Array, sample_weight: Array | None) -> Array:
+        """The output layer's starting b, so that the untrained network predicts the base rate."""
+        raise NotImplementedError
+
+    def _validation_score(
+        self, outputs: Array, targets: Array, sample_weight: Array | None
+    ) -> float:
+        """The score (accuracy or R²) of raw network outputs on held-out targets."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ fitting
+    def _check_params(self) -> Config:
+        config = validate(self.get_params())
+        if not isinstance(self.warm_start, bool | np.bool_):
+            raise ValueError(f"warm_start must be True or False, got {self.warm_start!r}")
+        if self.callbacks is not None and not isinstance(self.callbacks, Sequence):
+            raise ValueError(
+                f"callbacks must be a list of chainrule callbacks or None, got {self.callbacks!r}"
+            )
+        return config
+
+    def _fit(
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any = None,
+        *,
+        incremental: bool,
+        classes: Any = None,
+    ) -> BaseMLP:
+        """`fit` (``incremental=False``) and `partial_fit` (one epoch, ``incremental=True``)."""
+        config = self._check_params()
+        first = not hasattr(self, "model_") or (not incremental and not self.warm_start)
+        if not first and self._architecture != _architecture(config):
+            raise ValueError(
+                "warm_start and partial_fit continue training the fitted network, but "
+                "hidden_layer_sizes, activation, batch_norm or dropout changed since it was "
+                "built; set warm_start=False (or refit) to start afresh"
+            )
+        X, targets, sample_weight = self._check_data(X, y, sample_weight, first, classes, config)
+        if not incremental or not hasattr(self, "_rng"):
+            self._rng = make_generator(self.random_state)
+        if first:
+            self._architecture = _architecture(config)
+            self.model_ = network.build_network(
+                config, X.shape[1], self.n_outputs_, self._dtype, self._rng
+            )
+            network.set_output_bias(self.model_, self._output_bias(targets, sample_weight))
+        if first or not incremental or not hasattr(self, "optimizer_"):
+            self.optimizer_ = network.make_optimizer(config, self.model_)
+
+        result = loop.train(
+            self.model_,
+            network.make_loss(self._loss_name(), self.model_, config),
+            self.optimizer_,
+            X,
+            targets,
+            sample_weight,
+            config=config,
+            epochs=1 if incremental else config.epochs,
+            early_stopping=config.early_stopping and not incremental,
+            plateau_stop=not incremental,
+            stratify=self._is_classifier and targets.ndim == 1,
+            score=self._validation_score,
+            callbacks=list(self.callbacks or ()),
+            rng=self._rng,
+        )
+        self.model_.eval()
+        self._record(result, continuing=not first)
+        return self
+
+    def _check_data(
+        self, X: Any, y: Any, sample_weight: Any, first: bool, classes: Any, config: Config
+    ) -> tuple[Array, Array, Array | None]:
+        """Validated inputs in the network's dtype, encoded targets and normalized weights."""
+        dtype = config.dtype if first else self._dtype
+        X, y = validate_data(
+            self,
+            X,
+            y,
+            reset=first,
+            dtype=dtype,
+            multi_output=True,
+            y_numeric=not self._is_classifier,
+        )
+        if y.ndim == 2 and y.shape[1] == 1:
+            y = column_or_1d(y, warn=True)  # scikit-learn's DataConversionWarning
+        if first:
+            self._dtype = dtype
+        targets = self._encode_targets(y, first, classes)
+        if sample_weight is None:
+            return X, targets, None
+        w = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
+        if np.any(w == 0):
+            # Weight 0 removes a sample; dropping it also keeps all-zero batches out.
+            keep = w > 0
+            X, targets, w = X[keep], targets[keep], w[keep]
+        # Scale to mean 1: in batch gradient descent the loss is then Σ wₙEₙ / Σ wₙ, exactly as
+        # if sample n were repeated wₙ times; equal weights change nothing at all.
+        w = (w / w.mean(dtype=np.float64)).astype(dtype, copy=False)
+        return X, targets, None if np.all(w == 1) else w
+
+    def _record(self, result: loop.RunResult, continuing: bool) -> None:
+        """Set the fitted attributes that describe training (curves continue when continuing)."""
+        self.history_ = result.history
+        self.loss_curve_ = (self.loss_curve_ if continuing else []) + result.losses
+        self.best_loss_ = min(self.loss_curve_)
+        if result.scores is None:
+            if not continuing:
+                self.validation_scores_ = self.best_validation_score_ = None
+        else:
+            previous = (self.validation_scores_ or []) if continuing else []
+            self.validation_scores_ = previous + result.scores
+            self.best_validation_score_ = max(self.validation_scores_)
+        self.n_iter_ = (self.n_iter_ if continuing else 0) + len(result.losses)
+
+    # ------------------------------------------------------------------ prediction
+    def _forward(self, X: Any) -> Array:
+        """Raw network outputs (logits for classifiers) for the rows of X, in evaluation mode.
+
+        The network computes in its own dtype; the outputs come back in the floating dtype of
+        `X` (float32 in, float32 out; float64 in, float64 out), as scikit-learn expects.
+        """
+        check_is_fitted(self)
+        other = np.float64 if self._dtype == np.float32 else np.float32
+        X = validate_data(self, X, reset=False, dtype=[self._dtype, other])
+        out_dtype = X.dtype
+        X = X.astype(self._dtype, copy=False)
+        if X.shape[0] <= _PREDICT_CHUNK:
+            out = self._forward_chunk(X)
+        else:
+            out = np.concatenate(
+                [
+                    self._forward_chunk(X[i : i + _PREDICT_CHUNK])
+                    for i in range(0, X.shape[0], _PREDICT_CHUNK)
+                ]
+            )
+        return out.astype(out_dtype, copy=False)
+
+    def _forward_chunk(self, X: Array) -> Array:
+        with no_grad():
+            out = self.model_(Tensor(X))
+        return out.data

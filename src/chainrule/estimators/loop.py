@@ -1,0 +1,165 @@
+"""The estimators' training run: validation split, callbacks and `chainrule.fit`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from chainrule.autograd import Tensor, no_grad
+from chainrule.data import train_val_split
+from chainrule.estimators.params import Config
+from chainrule.nn import Module
+from chainrule.optim import Optimizer
+from chainrule.optim.schedules import make_schedule
+from chainrule.training import Callback, EarlyStopping, History, fit
+
+Array = np.ndarray
+ScoreFn = Callable[[Array, Array, "Array | None"], float]
+
+
+@dataclass
+class RunResult:
+    """What one `train` call learned about its epochs."""
+
+    history: History
+    losses: list[float]
+    scores: list[float] | None
+
+
+class ValidationMonitor(Callback):
+    """Scores the held-out data after every epoch: ``logs["val_loss"]``, ``logs["val_score"]``.
+
+    It runs before the other callbacks, so early stopping and a tuner's pruning callback see
+    both numbers. The loss is the data loss only (no penalties), weighted like the training loss.
+    """
+
+    def __init__(
+        self,
+        model: Module,
+        loss: Any,
+        X: Array,
+        y: Array,
+        sample_weight: Array | None,
+        score: ScoreFn,
+    ) -> None:
+        super().__init__()
+        self.model, self.loss = model, loss
+        self.X, self.y, self.sample_weight = X, y, sample_weight
+        self.score = score
+        self.scores: list[float] = []
+
+    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
+        was_training = self.model.training
+        self.model.eval()
+        with no_grad():
+            out = self.model(Tensor(self.X))
+            val_loss = self.loss.data_loss(out, self.y, self.sample_weight).item()
+        self.model.train(was_training)
+        val_score = self.score(out.data, self.y, self.sample_weight)
+        self.scores.append(val_score)
+        logs["val_loss"] = val_loss
+        logs["val_score"] = val_score
+
+
+def _split(
+    X: Array,
+    y: Array,
+    sample_weight: Array | None,
+    fraction: float,
+    stratify: bool,
+    rng: np.random.Generator,
+) -> tuple[tuple[Array, Array, Array | None], tuple[Array, Array, Array | None]]:
+    """Training and validation parts (stratified by class when possible)."""
+    rows = np.arange(len(X)).reshape(-1, 1)
+    try:
+        tr, va, _, _ = train_val_split(rows, y, fraction, stratify=stratify, rng=rng)
+    except ValueError:
+        if not stratify:
+            raise
+        # A class with a single sample cannot be split: fall back to a plain random split.
+        tr, va, _, _ = train_val_split(rows, y, fraction, stratify=False, rng=rng)
+    tr, va = np.sort(tr.ravel()), np.sort(va.ravel())
+
+    def part(idx: Array) -> tuple[Array, Array, Array | None]:
+        w = None if sample_weight is None else sample_weight[idx]
+        return X[idx], y[idx], w
+
+    return part(tr), part(va)
+
+
+def train(
+    model: Module,
+    loss: Any,
+    optimizer: Optimizer,
+    X: Array,
+    y: Array,
+    sample_weight: Array | None,
+    *,
+    config: Config,
+    epochs: int,
+    early_stopping: bool,
+    plateau_stop: bool,
+    stratify: bool,
+    score: ScoreFn,
+    callbacks: Sequence[Any],
+    rng: np.random.Generator,
+) -> RunResult:
+    """Train `model` for up to `epochs` epochs with the estimator's stopping rules.
+
+    With `early_stopping`, a stratified `config.validation_fraction` is held out and training
+    stops once the validation loss has not improved by `config.tol` for `config.patience`
+    epochs (the best weights are restored). Otherwise, with `plateau_stop` and a `config.tol`
+    that is not None, it stops once the training loss has not improved by `config.tol` for
+    `config.patience` epochs, as scikit-learn's MLP does.
+    """
+    monitor = None
+    if early_stopping:
+        (X, y, sample_weight), (X_val, y_val, w_val) = _split(
+            X, y, sample_weight, config.validation_fraction, stratify, rng
+        )
+        monitor = ValidationMonitor(model, loss, X_val, y_val, w_val, score)
+
+    cbs: list[Any] = [] if monitor is None else [monitor]
+    cbs.extend(callbacks)
+    min_delta = config.tol or 0.0
+    if early_stopping:
+        cbs.append(
+            EarlyStopping(
+                monitor="val_loss",
+                patience=config.patience,
+                min_delta=min_delta,
+                restore_best_weights=True,
+            )
+        )
+    elif plateau_stop and config.tol is not None:
+        cbs.append(
+            EarlyStopping(
+                monitor="loss",
+                patience=config.patience,
+                min_delta=min_delta,
+                restore_best_weights=False,
+            )
+        )
+    schedule = None
+    if config.lr_schedule != "constant":
+        schedule = make_schedule(config.lr_schedule, optimizer, epochs)
+    history = fit(
+        model,
+        loss,
+        optimizer,
+        X,
+        y,
+        sample_weight=sample_weight,
+        epochs=epochs,
+        batch_size=config.batch_size,
+        shuffle=config.shuffle,
+        callbacks=cbs,
+        seed=rng,
+        progress=config.verbose,
+        scheduler=schedule,
+    )
+    losses = [float(v) for v in history["loss"]]
+    return RunResult(history, losses, None if monitor is None else list(monitor.scores))
