@@ -111,7 +111,7 @@ def test_main_prints_the_examples_and_writes_the_graph(tmp_path, monkeypatch, ca
 
 def test_python_dash_m_chainrule_runs(tmp_path) -> None:
     done = subprocess.run(
-        [sys.executable, "-m", "chainrule"],
+        [sys.executable, "-m", "chainrule", "lecture"],
         cwd=tmp_path,
         capture_output=True,
         text=True,

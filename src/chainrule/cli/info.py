@@ -1,0 +1,128 @@
+"""``chainrule info MODEL``: what a model file holds, without running it.
+
+Architecture (layers and parameter counts), the estimator's hyperparameters, the
+preprocessing, the label mapping, training settings and metrics, and the chainrule version
+that wrote the file. The file is fully loaded and checked first.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from typing import Any
+
+import numpy as np
+
+from chainrule.cli import io
+from chainrule.cli.errors import description
+
+HELP = "show what a model file holds"
+MAX_COLUMNS = 8
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "info",
+        help=HELP,
+        description=description(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=parents,
+    )
+    p.add_argument("model", metavar="MODEL", help="a chainrule model file")
+    p.add_argument("--json", action="store_true", help="print the file's description as JSON")
+    p.set_defaults(run=run)
+
+
+def _layers(spec: Any, arrays: dict[str, Any], prefix: str, path: str = "") -> list[str]:
+    if spec.get("type") == "Sequential":
+        lines = []
+        for i, child in enumerate(spec.get("layers", [])):
+            lines += _layers(child, arrays, prefix, f"{path}{i}.")
+        return lines
+    args = ", ".join(f"{k}={v}" for k, v in spec.items() if k != "type")
+    n = sum(a.size for k, a in arrays.items() if k.startswith(prefix + path))
+    count = f"  ({n:,} parameters)" if n else ""
+    return [f"  {path.rstrip('.') or '-':>4}  {spec['type']}({args}){count}"]
+
+
+def describe(meta: dict[str, Any], arrays: dict[str, Any]) -> str:
+    """The text `chainrule info` prints for a model file's description and arrays."""
+    content = meta["content"]
+    lines = [
+        f"chainrule model ({content}), written by chainrule {meta.get('chainrule')} "
+        f"on {meta.get('created', '?')}"
+    ]
+    est = meta.get("estimator") or {}
+    fitted = est.get("fitted") or {}
+    network, prefix = (
+        (meta.get("network"), "")
+        if content == "module"
+        else (fitted.get("network"), "estimator.model.")
+    )
+    tab = meta.get("tabular") or {}
+    if tab:
+        lines.append(f"task          {tab['task']} of {tab['target']!r}")
+        if tab["task"] == "regression":
+            lines.append(
+                f"target scale  mean {tab['target_mean']:.6g}, sd {tab['target_scale']:.6g}"
+            )
+    if "classes" in fitted:
+        classes = fitted["classes"]["values"]
+        shown = ", ".join(map(str, classes[:20])) + (", ..." if len(classes) > 20 else "")
+        lines.append(f"classes       {len(classes)}: {shown}")
+    if est:
+        lines.append(f"estimator     {est['class']}")
+        params = est.get("params", {})
+        lines.append("  " + ", ".join(f"{k}={v}" for k, v in params.items() if v is not None))
+    columns = (tab.get("preprocessing") or {}).get("columns", [])
+    if columns:
+        kinds = [c["kind"] for c in columns]
+        lines.append(
+            f"inputs        {len(columns)} columns: {kinds.count('numeric')} numeric "
+            f"(standardized), {kinds.count('categorical')} categorical (one-hot)"
+        )
+    for col in columns[:MAX_COLUMNS]:
+        if col["kind"] == "numeric":
+            lines.append(
+                f"  {col['name']!r}: numeric, mean {col['mean']:.4g}, sd {col['scale']:.4g}"
+            )
+        else:
+            cats = col["categories"]
+            shown = ", ".join(cats[:6]) + (", ..." if len(cats) > 6 else "")
+            lines.append(f"  {col['name']!r}: categorical, {len(cats)} categories ({shown})")
+    if len(columns) > MAX_COLUMNS:
+        lines.append(f"  ... and {len(columns) - MAX_COLUMNS} more columns (--json lists all)")
+    if network:
+        total = sum(int(np.prod(a.shape)) for k, a in arrays.items() if k.startswith(prefix))
+        lines.append(f"network       {total:,} parameters")
+        lines += _layers(network, arrays, prefix)
+    info = tab.get("info") or {}
+    if info:
+        rows = info.get("rows") or {}
+        lines.append(
+            f"trained on    {info.get('data')}: {rows.get('train')} training rows, "
+            f"{rows.get('validation')} validation rows"
+        )
+        lines.append(
+            f"epochs        {info.get('epochs')} (weights of epoch {info.get('best_epoch')}),"
+            f" {info.get('time_s')} s"
+        )
+        for part in ("train", "validation"):
+            m = (info.get("metrics") or {}).get(part)
+            if m:
+                shown = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if isinstance(v, float))
+                lines.append(f"{part:14}{shown}")
+        lines.append(f"command       {info.get('command')}")
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace) -> int:
+    from chainrule.modelfile import read_header
+
+    io.read_model(args.model)  # the whole file is checked, as 'predict' would use it
+    meta, arrays = read_header(args.model)
+    if args.json:
+        print(json.dumps(meta, indent=2))
+    else:
+        print(describe(meta, arrays))
+    return 0

@@ -1,0 +1,125 @@
+"""Files in and out of the command line: tables (CSV, Parquet), model files, the digits data.
+
+Every error names the file and, where it can, the line or column; output files are written
+atomically (`chainrule.archive.atomic_open`), so a failed command leaves none behind.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from chainrule.archive import atomic_open
+
+DEFAULT_DIR = Path("out")
+DIGITS_TARGET = "digit"
+_DELIMITERS = (",", ";", "\t", "|")
+_PARQUET = (".parquet", ".pq")
+
+
+def _pandas() -> Any:
+    try:
+        import pandas as pd
+    except ImportError as exc:
+        raise ImportError(
+            'reading tables needs pandas, which is not installed: pip install "chainrule[data]"'
+        ) from exc
+    return pd
+
+
+def _check_input(path: str | os.PathLike[str]) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise FileNotFoundError(2, f"no such file: {str(p)!r}", str(p))
+    if p.is_dir():
+        raise IsADirectoryError(21, f"{str(p)!r} is a folder, not a file", str(p))
+    return p
+
+
+def sniff_delimiter(head: str) -> str:
+    """The delimiter of a CSV file from its first line: the most frequent of , ; tab |."""
+    first = head.splitlines()[0] if head else ""
+    counts = {d: first.count(d) for d in _DELIMITERS}
+    best = max(counts, key=lambda d: counts[d])
+    return best if counts[best] > 0 else ","
+
+
+def read_table(path: str | os.PathLike[str], sep: str | None = None) -> Any:
+    """A pandas DataFrame from a CSV (delimiter detected unless `sep`) or Parquet file."""
+    pd = _pandas()
+    p = _check_input(path)
+    name = str(p)
+    if p.suffix.lower() in _PARQUET:
+        try:
+            frame = pd.read_parquet(p)
+        except ImportError as exc:
+            raise ImportError(
+                f"reading the Parquet file {name!r} needs pyarrow: pip install pyarrow"
+            ) from exc
+        except (OSError, ValueError) as exc:
+            raise ValueError(f"cannot read {name!r} as Parquet: {exc}") from exc
+    else:
+        try:
+            with open(p, encoding="utf-8-sig") as f:
+                head = f.read(1 << 16)
+        except UnicodeDecodeError:
+            raise ValueError(f"{name!r} is not a UTF-8 text (CSV) file") from None
+        if "\x00" in head:
+            raise ValueError(f"{name!r} is a binary file, not CSV text")
+        delimiter = sep or sniff_delimiter(head)
+        try:
+            frame = pd.read_csv(p, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True)
+        except pd.errors.EmptyDataError:
+            raise ValueError(f"{name!r} is empty") from None
+        except pd.errors.ParserError as exc:
+            detail = " ".join(str(exc).split()).removeprefix("Error tokenizing data. C error: ")
+            raise ValueError(f"cannot read {name!r} as CSV: {detail}") from None
+        except UnicodeDecodeError:
+            raise ValueError(f"{name!r} is not a UTF-8 text (CSV) file") from None
+    if len(frame) == 0:
+        raise ValueError(f"{name!r} has no data rows")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    return frame
+
+
+def column_list(frame: Any, limit: int = 12) -> str:
+    cols = [str(c) for c in frame.columns]
+    shown = ", ".join(cols[:limit])
+    return shown + (f", ... ({len(cols)} in all)" if len(cols) > limit else "")
+
+
+def require_column(frame: Any, column: str, source: str) -> None:
+    """ValueError naming the file and its columns if `column` is not one of them."""
+    if column not in frame.columns:
+        raise ValueError(
+            f"column {column!r} not found in {source}; its columns are: {column_list(frame)}"
+        )
+
+
+def write_table(frame: Any, path: str | os.PathLike[str] | None) -> None:
+    """Write `frame` as CSV with a header row: atomically to `path`, or to standard output."""
+    text = frame.to_csv(index=False, lineterminator="\n")
+    if path is None or str(path) == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    with atomic_open(path) as f:
+        f.write(text.encode("utf-8"))
+
+
+def load_digits_frame() -> Any:
+    """scikit-learn's bundled digits: 1797 images of 8×8 pixels (0–16) and their digit."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits(as_frame=True)
+    frame = bunch.frame.rename(columns={"target": DIGITS_TARGET})
+    return frame
+
+
+def read_model(path: str | os.PathLike[str]) -> Any:
+    """`chainrule.load(path)`, with a clear error for a missing file or a folder."""
+    from chainrule.modelfile import load
+
+    return load(_check_input(path))

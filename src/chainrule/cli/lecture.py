@@ -1,0 +1,37 @@
+"""``chainrule lecture [--out DIR]``: print the lecture's worked examples with autograd's answers.
+
+Each example shows its values, the gradients autograd computes and the lecture's hand-worked
+formulas; the simple example's graph is written to DIR (DOT, plus SVG/PNG with Graphviz).
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+from chainrule.cli.errors import description
+
+HELP = "print the lecture's worked examples, checked against autograd"
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "lecture",
+        help=HELP,
+        description=description(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=parents,
+    )
+    p.add_argument(
+        "--out",
+        metavar="DIR",
+        default="out",
+        help="folder for the simple example's graph (default: out)",
+    )
+    p.set_defaults(run=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from chainrule.lecture import main
+
+    return int(main(args.out))

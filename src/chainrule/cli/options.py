@@ -1,0 +1,232 @@
+"""The estimators' hyperparameters as ``chainrule train`` options, and back to a command line.
+
+Each option maps to one `MLPClassifier` / `MLPRegressor` hyperparameter (the table `OPTIONS`);
+`estimator_kwargs` turns parsed options into keyword arguments and `command_line` writes the
+exact command that repeats a run, every option spelled out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import shlex
+from collections.abc import Callable
+from typing import Any
+
+from chainrule.estimators.params import (
+    ACTIVATION_CHOICES,
+    DTYPE_CHOICES,
+    INIT_CHOICES,
+    LR_SCHEDULE_CHOICES,
+    OPTIMIZER_CHOICES,
+    REGRESSION_LOSS_CHOICES,
+)
+
+
+# ---------------------------------------------------------------------------- value types
+def _number(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
+    return value
+
+
+def positive(text: str) -> float:
+    value = _number(text)
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
+    return value
+
+
+def non_negative(text: str) -> float:
+    value = _number(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def fraction(text: str) -> float:
+    """A number in [0, 1)."""
+    value = _number(text)
+    if not 0 <= value < 1:
+        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
+    return value
+
+
+def seed(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
+    return value
+
+
+def batch_size(text: str) -> int | None:
+    """A positive int, or "full" (None: batch gradient descent)."""
+    if text.strip().lower() in ("full", "none", "all"):
+        return None
+    return positive_int(text)
+
+
+def layer_sizes(text: str) -> tuple[int, ...]:
+    """ "64,32" -> (64, 32); "" or "none" -> () (no hidden layer: a linear model)."""
+    text = text.strip()
+    if text.lower() in ("", "none", "0"):
+        return ()
+    try:
+        return tuple(positive_int(part.strip()) for part in text.split(","))
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a list of layer sizes such as 64,32"
+        ) from None
+
+
+def names(text: str) -> tuple[str, ...]:
+    """ "a,b" -> ("a", "b")."""
+    return tuple(part.strip() for part in text.split(",") if part.strip())
+
+
+def _fmt_sizes(value: Any) -> str:
+    return ",".join(str(n) for n in value) if value else "none"
+
+
+# ---------------------------------------------------------------------------- the options
+# (flag, estimator keyword, type, default, help, choices, format for the command line)
+Option = tuple[str, str, Callable[[str], Any] | None, Any, str, tuple[str, ...] | None]
+OPTIONS: list[Option] = [
+    (
+        "--hidden",
+        "hidden_layer_sizes",
+        layer_sizes,
+        (100,),
+        "units per hidden layer, e.g. 64,32 ('none': a linear model)",
+        None,
+    ),
+    ("--activation", "activation", None, "relu", "σ of the hidden layers", ACTIVATION_CHOICES),
+    ("--optimizer", "optimizer", None, "adam", "gradient-descent rule", OPTIMIZER_CHOICES),
+    ("--lr", "learning_rate", positive, 1e-3, "learning rate η", None),
+    (
+        "--batch-size",
+        "batch_size",
+        batch_size,
+        32,
+        "samples per step; 'full' for batch gradient descent, 1 for stochastic",
+        None,
+    ),
+    ("--epochs", "epochs", positive_int, 200, "most passes over the training data", None),
+    ("--l1", "l1", non_negative, 0.0, "L1 penalty λ Σ|w|", None),
+    ("--l2", "l2", non_negative, 0.0, "L2 penalty ½ λ Σ w²", None),
+    ("--dropout", "dropout", fraction, 0.0, "fraction of hidden units dropped in training", None),
+    (
+        "--init",
+        "init",
+        None,
+        "auto",
+        "weight initialization ('auto': He for ReLU, else Xavier)",
+        INIT_CHOICES,
+    ),
+    (
+        "--lr-schedule",
+        "lr_schedule",
+        None,
+        "constant",
+        "learning-rate schedule",
+        LR_SCHEDULE_CHOICES,
+    ),
+    (
+        "--patience",
+        "patience",
+        positive_int,
+        10,
+        "epochs without improvement before stopping",
+        None,
+    ),
+    ("--tol", "tol", non_negative, 1e-4, "the least improvement that counts", None),
+    (
+        "--dtype",
+        "dtype",
+        None,
+        "float32",
+        "floating type of weights and computations",
+        DTYPE_CHOICES,
+    ),
+    ("--loss", "loss", None, "squared_error", "regression loss", REGRESSION_LOSS_CHOICES),
+]
+_FLAGS = [
+    ("batch_norm", False, "batch normalization in each hidden layer"),
+    ("shuffle", True, "reshuffle the training data every epoch"),
+]
+
+
+def _dest(flag: str) -> str:
+    return flag.lstrip("-").replace("-", "_")
+
+
+def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
+    """Add every estimator hyperparameter as an option of `parser`."""
+    group = parser.add_argument_group("network and training (MLPClassifier / MLPRegressor)")
+    for flag, _, kind, default, text, choices in OPTIONS:
+        shown = _fmt_sizes(default) if flag == "--hidden" else default
+        group.add_argument(
+            flag,
+            type=kind,
+            default=default,
+            choices=choices,
+            metavar=None if choices else _dest(flag).upper(),
+            help=f"{text} (default: {shown})",
+        )
+    for name, default, text in _FLAGS:
+        group.add_argument(
+            f"--{name.replace('_', '-')}",
+            action=argparse.BooleanOptionalAction,
+            default=default,
+            help=f"{text} (default: {'on' if default else 'off'})",
+        )
+
+
+def estimator_kwargs(args: argparse.Namespace, task: str) -> dict[str, Any]:
+    """Keyword arguments of the estimator for `task` from the parsed options."""
+    kwargs = {key: getattr(args, _dest(flag)) for flag, key, *_ in OPTIONS}
+    if task != "regression":
+        kwargs.pop("loss")
+    if kwargs["lr_schedule"] == "constant":
+        kwargs["lr_schedule"] = None
+    kwargs.update({name: getattr(args, name) for name, _, _ in _FLAGS})
+    return kwargs
+
+
+def hyperparameter_argv(args: argparse.Namespace, task: str) -> list[str]:
+    """The hyperparameter options of `args` for `task`, all spelled out, as command-line words."""
+    words: list[str] = []
+    for flag, *_ in OPTIONS:
+        if flag == "--loss" and task != "regression":
+            continue
+        value = getattr(args, _dest(flag))
+        if flag == "--hidden":
+            value = _fmt_sizes(value)
+        elif flag == "--batch-size" and value is None:
+            value = "full"
+        words += [flag, str(value)]
+    for name, _, _ in _FLAGS:
+        words.append(f"--{'' if getattr(args, name) else 'no-'}{name.replace('_', '-')}")
+    return words
+
+
+def command_line(words: list[str]) -> str:
+    """`words` as one shell command line (quoted where needed)."""
+    return shlex.join(words)

@@ -1,0 +1,120 @@
+"""``chainrule predict MODEL DATA [--out FILE] [--proba]``: one prediction per row, as CSV.
+
+The model's preprocessing turns the raw rows into network inputs, so DATA has the columns of
+the training table (the target column may be present; it is ignored). Predictions are in
+the original label values; ``--proba`` adds one probability column per class.
+"""
+
+from __future__ import annotations
+
+import argparse
+from typing import Any
+
+import numpy as np
+
+from chainrule.cli import io
+from chainrule.cli.errors import description
+
+HELP = "predict each row of a table with a saved model (CSV output)"
+
+
+def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
+    p = sub.add_parser(
+        "predict",
+        help=HELP,
+        description=description(__doc__),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=parents,
+    )
+    p.add_argument("model", metavar="MODEL", help="model file written by 'chainrule train'")
+    p.add_argument("data", metavar="DATA", help="CSV or Parquet file of rows to predict")
+    p.add_argument("--out", metavar="FILE", help="CSV file to write (default: standard output)")
+    p.add_argument("--proba", action="store_true", help="add class probabilities")
+    p.add_argument(
+        "--unknown",
+        choices=("error", "ignore"),
+        default="error",
+        help="a category not seen in training: stop with an error (default) or encode it "
+        "as all zeros",
+    )
+    p.add_argument("--sep", metavar="CHAR", help="CSV delimiter (default: detected)")
+    p.set_defaults(run=run)
+
+
+def numeric_matrix(frame: Any, n_features: int, names: Any, source: str) -> Any:
+    """The rows of `frame` as the float matrix a bare estimator or network takes."""
+    from chainrule.tabular import first_row
+
+    if names is not None:
+        for name in names:
+            io.require_column(frame, str(name), source)
+        frame = frame[[str(n) for n in names]]
+    if frame.shape[1] != n_features:
+        raise ValueError(
+            f"{source} has {frame.shape[1]} columns; the model takes {n_features} numbers per row"
+        )
+    for name in frame.columns:
+        if frame[name].dtype.kind not in "biuf":
+            import pandas as pd
+
+            bad = pd.to_numeric(frame[name], errors="coerce").isna() & frame[name].notna()
+            row = first_row(bad.to_numpy()) or 1
+            raise ValueError(
+                f"column {name!r}, row {row}: {frame[name].iloc[row - 1]!r} is not a number"
+            )
+    X = frame.to_numpy(dtype=np.float64)
+    if not np.isfinite(X).all():
+        row = first_row(~np.isfinite(X).all(axis=1))
+        raise ValueError(f"{source}, row {row}: missing or infinite value")
+    return X
+
+
+def predictions(model: Any, frame: Any, *, proba: bool, unknown: str, source: str) -> Any:
+    """A DataFrame with the predictions for the rows of `frame` (and probabilities)."""
+    import pandas as pd
+
+    from chainrule.nn import Module
+    from chainrule.tabular import TabularModel
+
+    if isinstance(model, Module):
+        from chainrule.autograd import Tensor, no_grad
+        from chainrule.modelspec import network_io
+
+        n_in = network_io(model)[0] or frame.shape[1]
+        X = numeric_matrix(frame, n_in, None, source)
+        dtype = next((p.data.dtype for p in model.parameters()), np.float32)
+        with no_grad():
+            out = np.asarray(model.eval()(Tensor(X.astype(dtype))).data).reshape(len(X), -1)
+        return pd.DataFrame({f"output_{i}": out[:, i] for i in range(out.shape[1])})
+    if isinstance(model, TabularModel):
+        column = model.target
+        pred = model.predict(frame, unknown)
+        p = model.predict_proba(frame, unknown) if proba else None
+    else:  # a bare estimator: numeric columns, by name when it was fitted on a DataFrame
+        column = "prediction"
+        X = numeric_matrix(
+            frame, model.n_features_in_, getattr(model, "feature_names_in_", None), source
+        )
+        pred = model.predict(X)
+        p = model.predict_proba(X) if proba and hasattr(model, "predict_proba") else None
+    if proba and p is None:
+        raise ValueError("--proba needs a classification model")
+    pred = np.asarray(pred)
+    if pred.ndim == 2:  # several regression targets: one column each
+        result = pd.DataFrame({f"{column}_{i}": pred[:, i] for i in range(pred.shape[1])})
+    else:  # .tolist(): labels as Python values, so they print as in the training file
+        result = pd.DataFrame({column: pred.tolist()})
+    if p is not None:
+        for k, label in enumerate(model.classes_):
+            result[f"proba_{label}"] = p[:, k]
+    return result
+
+
+def run(args: argparse.Namespace) -> int:
+    model = io.read_model(args.model)
+    frame = io.read_table(args.data, args.sep)
+    result = predictions(
+        model, frame, proba=args.proba, unknown=args.unknown, source=repr(str(args.data))
+    )
+    io.write_table(result, args.out)
+    return 0

@@ -1,0 +1,89 @@
+"""Column helpers: numbers out of table columns, category names, and row numbers for errors.
+
+Rows are counted from 1, after the header, as a user sees them in a spreadsheet.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]
+
+
+def first_row(mask: Any) -> int | None:
+    """The 1-based row number of the first True in `mask` (rows counted after the header)."""
+    hits = np.flatnonzero(np.asarray(mask))
+    return int(hits[0]) + 1 if len(hits) else None
+
+
+def rows_text(mask: Any) -> str:
+    hits = np.flatnonzero(np.asarray(mask))
+    more = f" (and {len(hits) - 1} more)" if len(hits) > 1 else ""
+    return f"row {int(hits[0]) + 1}{more}"
+
+
+def is_numeric(series: Any) -> bool:
+    kind = getattr(series.dtype, "kind", "O")
+    return kind in "iuf"
+
+
+def to_numbers(series: Any, what: str) -> Array:
+    """float64 values of `series`; ValueError naming the first row that is not a number."""
+    import pandas as pd
+
+    if is_numeric(series):
+        values = series.to_numpy(dtype=np.float64, na_value=np.nan)
+    else:
+        values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
+        bad = np.isnan(values) & series.notna().to_numpy()
+        if bad.any():
+            row = first_row(bad)
+            raise ValueError(f"{what}, {rows_text(bad)}: {series.iloc[row - 1]!r} is not a number")
+    if np.isinf(values).any():
+        raise ValueError(f"{what}, {rows_text(np.isinf(values))}: infinite value")
+    return values
+
+
+def category_text(series: Any) -> Array:
+    """Each value as the text that names its category (None where missing).
+
+    Whole floats print as integers, so a column read as 1.0, 2.0 (because of a gap) names
+    the same categories as one read as 1, 2.
+    """
+    values = series.to_numpy(dtype=object)
+    present = series.notna().to_numpy()
+    out = np.empty(len(values), dtype=object)
+    for i in np.flatnonzero(present):
+        v = values[i]
+        if isinstance(v, float | np.floating) and float(v).is_integer():
+            v = int(v)
+        out[i] = str(v)
+    return out
+
+
+def looks_numeric(series: Any, label: str, hint: str = "--categorical to treat it as text") -> bool:
+    """Numbers, or text that is mostly numbers (then the odd value is an error)."""
+    import pandas as pd
+
+    if series.dtype.kind == "b":
+        return False
+    if is_numeric(series):
+        return True
+    present = series[series.notna()]
+    if len(present) == 0:
+        return False
+    numbers = pd.to_numeric(present, errors="coerce")
+    n_ok = int(numbers.notna().sum())
+    if n_ok == len(present):
+        return True  # numbers stored as objects or text
+    if n_ok > 0 and n_ok >= 0.75 * len(present):
+        bad = numbers.isna().to_numpy()
+        row = int(np.flatnonzero(series.notna().to_numpy())[np.flatnonzero(bad)[0]]) + 1
+        raise ValueError(
+            f"{label}, row {row}: {series.iloc[row - 1]!r} is not a number (the column "
+            f"is mostly numbers; fix the value, or pass {hint})"
+        )
+    return False
