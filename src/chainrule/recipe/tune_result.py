@@ -1,0 +1,152 @@
+"""`TuneResult`: what `tune` returns, with its table, Markdown and plots."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from chainrule.recipe._common import axes, markdown_table
+from chainrule.recipe._trial import TrialOutcome
+
+__all__ = ["TuneResult", "trial_row"]
+
+
+@dataclass
+class TuneResult:
+    """The outcome of `tune`.
+
+    Attributes
+    ----------
+    best_params_ : dict
+        The best trial's parameters (the values given in the space, tuples included).
+    best_score_ : float
+        Its score (mean over the folds; greater is better).
+    best_trial_ : int
+        Its number.
+    best_estimator_ : estimator or None
+        A clone with `best_params_`, refitted on all the data (None with ``refit=False``).
+    trials_ : pandas.DataFrame (list of dicts without pandas)
+        One row per trial: ``number``, ``state`` (COMPLETE, PRUNED, FAIL), ``score``,
+        ``epochs`` run, ``seconds``, ``worker`` (Dask address, or None here), the parameters,
+        and ``error`` for failed trials.
+    study_ : optuna.Study
+        The study, for Optuna's own analysis and plots.
+    outcomes : list
+        Each trial's per-epoch scores (``.values``) and fold scores.
+    metric : str
+        What the score is (accuracy, R², or the `scoring` given).
+    space : dict
+        The searched parameters and their ranges, in words.
+    """
+
+    best_params_: dict[str, Any]
+    best_score_: float
+    best_trial_: int
+    best_estimator_: Any
+    trials_: Any
+    study_: Any
+    outcomes: list[TrialOutcome] = field(repr=False, default_factory=list)
+    metric: str = "score"
+    space: dict[str, str] = field(default_factory=dict)
+
+    def _count(self, state: str) -> int:
+        return sum(o.state == state for o in self.outcomes)
+
+    def to_markdown(self, top: int = 10) -> str:
+        n = len(self.outcomes)
+        lines = [
+            f"{n} trials: {self._count('COMPLETE')} complete, {self._count('PRUNED')} pruned, "
+            f"{self._count('FAIL')} failed. Best {self.metric}: **{self.best_score_:.4f}** "
+            f"(trial {self.best_trial_}).",
+            "",
+            markdown_table(
+                ["parameter", "searched", "best"],
+                [[k, v, self.best_params_.get(k)] for k, v in self.space.items()],
+            ),
+            "",
+        ]
+        done = sorted(
+            (o for o in self.outcomes if o.value is not None),
+            key=lambda o: -(o.value if o.state == "COMPLETE" else -math.inf),
+        )[:top]
+        header = ["trial", "state", self.metric, "epochs", *self.space]
+        rows = [
+            [o.number, o.state.lower(), o.value, len(o.values) or None]
+            + [self._params(o.number).get(k) for k in self.space]
+            for o in done
+        ]
+        lines.append(markdown_table(header, rows))
+        return "\n".join(lines) + "\n"
+
+    def _params(self, number: int) -> dict[str, Any]:
+        rows = self.trials_ if isinstance(self.trials_, list) else self.trials_.to_dict("records")
+        return next((r for r in rows if r["number"] == number), {})
+
+    def __str__(self) -> str:
+        return self.to_markdown()
+
+    def plot(self, ax: Any = None) -> Any:
+        """Each trial's score against its number, pruned ones marked, and the best so far."""
+        ax = axes(ax)
+        styles = {"COMPLETE": ("tab:blue", "o", "complete"), "PRUNED": ("tab:gray", "x", "pruned")}
+        for state, (color, marker, label) in styles.items():
+            pts = [
+                (o.number, o.value)
+                for o in self.outcomes
+                if o.state == state and o.value is not None
+            ]
+            if pts:
+                xs, ys = zip(*pts, strict=True)
+                ax.scatter(xs, ys, c=color, marker=marker, label=label, zorder=3)
+        best, curve = -math.inf, []
+        for o in sorted(self.outcomes, key=lambda o: o.number):
+            if o.state == "COMPLETE" and o.value is not None:
+                best = max(best, o.value)
+            curve.append((o.number, best if math.isfinite(best) else np.nan))
+        if curve:
+            xs, ys = zip(*curve, strict=True)
+            ax.step(xs, ys, where="post", color="tab:red", label="best so far")
+        ax.set_xlabel("trial")
+        ax.set_ylabel(f"validation {self.metric}")
+        ax.set_title("hyperparameter search")
+        ax.grid(alpha=0.3)
+        ax.legend()
+        return ax
+
+    def plot_intermediate(self, ax: Any = None) -> Any:
+        """Per-epoch validation scores of every trial: pruned trials stop early (grey)."""
+        ax = axes(ax)
+        for o in self.outcomes:
+            if not o.values:
+                continue
+            epochs = np.arange(1, len(o.values) + 1)
+            if o.state == "PRUNED":
+                ax.plot(epochs, o.values, color="tab:gray", alpha=0.6, linestyle="--")
+            else:
+                ax.plot(epochs, o.values, alpha=0.8, linewidth=1)
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(f"validation {self.metric}")
+        ax.set_title("learning curves of the trials (dashed: pruned)")
+        ax.grid(alpha=0.3)
+        return ax
+
+
+def trial_row(o: TrialOutcome, params: dict[str, Any]) -> dict[str, Any]:
+    """One row of the trials table (parameters other than numbers and text as text)."""
+    shown = {
+        k: v if isinstance(v, bool | int | float | str | None) else str(v)
+        for k, v in params.items()
+    }
+    return {
+        "number": o.number,
+        "state": o.state,
+        "score": o.value,
+        "epochs": len(o.values) or None,
+        "seconds": round(o.seconds, 3),
+        "worker": o.worker,
+        **shown,
+        "error": o.error,
+    }
