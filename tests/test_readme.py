@@ -1,0 +1,44 @@
+"""The README is the front door: its Python examples must run and print what it says."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import re
+from pathlib import Path
+
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def _python_blocks() -> list[str]:
+    return re.findall(r"```python\n(.*?)```", README.read_text(encoding="utf-8"), re.S)
+
+
+def test_readme_has_the_two_commands() -> None:
+    text = README.read_text(encoding="utf-8")
+    assert "make run" in text and "make test" in text
+
+
+def test_thirty_second_example_prints_the_lecture_numbers() -> None:
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        exec(compile(_python_blocks()[0], "README", "exec"), {})
+    lines = out.getvalue().splitlines()
+    assert lines[0] == "-0.5"
+    assert lines[1] == "-0.75 0.5 -0.25"
+    assert "digraph" in out.getvalue()
+
+
+@pytest.mark.slow
+def test_network_examples_run_and_learn() -> None:
+    pytest.importorskip("sklearn")
+    namespace: dict[str, object] = {}
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        for block in _python_blocks()[1:]:
+            exec(compile(block, "README", "exec"), namespace)
+    scores = [float(line) for line in out.getvalue().split()]
+    assert scores[0] >= 0.95  # the estimator pipeline on digits
+    assert scores[1] >= 0.9  # the building-block network after 20 epochs
