@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
+# Python sources ruff checks (the docs' generated Markdown pages are left alone).
+LINT := src tests benchmarks docs/build_docs.py docs/tutorials/*.py
 
 .PHONY: run test format docs clean
 
@@ -17,13 +19,13 @@ run: $(STAMP)
 	$(PY) -m chainrule train
 
 test: $(STAMP)
-	$(VENV)/bin/ruff check src tests benchmarks
-	$(VENV)/bin/ruff format --check src tests benchmarks
+	$(VENV)/bin/ruff check $(LINT)
+	$(VENV)/bin/ruff format --check $(LINT)
 	$(PY) -m pytest
 
 format: $(STAMP)
-	$(VENV)/bin/ruff check --fix src tests benchmarks
-	$(VENV)/bin/ruff format src tests benchmarks
+	$(VENV)/bin/ruff check --fix $(LINT)
+	$(VENV)/bin/ruff format $(LINT)
 
 clean:
 	rm -rf $(VENV) out .pytest_cache .ruff_cache

@@ -303,6 +303,8 @@ def _build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
     config = validate(est.get_params())  # every value checked as fit would
     fitted = spec.get("fitted")
     if fitted is None:
+        if arrays:  # an unfitted estimator has no weights: the two records disagree
+            raise ValueError("the file holds weights but no fitted state")
         return est
     if not isinstance(fitted, dict):
         raise ValueError("the fitted state is malformed")
