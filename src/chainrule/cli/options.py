@@ -106,71 +106,53 @@ def _fmt_sizes(value: Any) -> str:
 
 
 # ---------------------------------------------------------------------------- the options
-# (flag, estimator keyword, type, default, help, choices, format for the command line)
-Option = tuple[str, str, Callable[[str], Any] | None, Any, str, tuple[str, ...] | None]
+# (flag, estimator keyword, type, help, choices). Defaults are not written here: they are the
+# estimators' own (`estimator_defaults`), so the command line and the Python API never drift.
+Option = tuple[str, str, Callable[[str], Any] | None, str, tuple[str, ...] | None]
 OPTIONS: list[Option] = [
     (
         "--hidden",
         "hidden_layer_sizes",
         layer_sizes,
-        (100,),
         "units per hidden layer, e.g. 64,32 ('none': a linear model)",
         None,
     ),
-    ("--activation", "activation", None, "relu", "σ of the hidden layers", ACTIVATION_CHOICES),
-    ("--optimizer", "optimizer", None, "adam", "gradient-descent rule", OPTIMIZER_CHOICES),
-    ("--lr", "learning_rate", positive, 1e-3, "learning rate η", None),
+    ("--activation", "activation", None, "σ of the hidden layers", ACTIVATION_CHOICES),
+    ("--optimizer", "optimizer", None, "gradient-descent rule", OPTIMIZER_CHOICES),
+    ("--lr", "learning_rate", positive, "learning rate η", None),
     (
         "--batch-size",
         "batch_size",
         batch_size,
-        32,
         "samples per step; 'full' for batch gradient descent, 1 for stochastic",
         None,
     ),
-    ("--epochs", "epochs", positive_int, 200, "most passes over the training data", None),
-    ("--l1", "l1", non_negative, 0.0, "L1 penalty λ Σ|w|", None),
-    ("--l2", "l2", non_negative, 0.0, "L2 penalty ½ λ Σ w²", None),
-    ("--dropout", "dropout", fraction, 0.0, "fraction of hidden units dropped in training", None),
-    (
-        "--init",
-        "init",
-        None,
-        "auto",
-        "weight initialization ('auto': He for ReLU, else Xavier)",
-        INIT_CHOICES,
-    ),
-    (
-        "--lr-schedule",
-        "lr_schedule",
-        None,
-        "constant",
-        "learning-rate schedule",
-        LR_SCHEDULE_CHOICES,
-    ),
-    (
-        "--patience",
-        "patience",
-        positive_int,
-        10,
-        "epochs without improvement before stopping",
-        None,
-    ),
-    ("--tol", "tol", non_negative, 1e-4, "the least improvement that counts", None),
-    (
-        "--dtype",
-        "dtype",
-        None,
-        "float32",
-        "floating type of weights and computations",
-        DTYPE_CHOICES,
-    ),
-    ("--loss", "loss", None, "squared_error", "regression loss", REGRESSION_LOSS_CHOICES),
+    ("--epochs", "epochs", positive_int, "most passes over the training data", None),
+    ("--l1", "l1", non_negative, "L1 penalty λ Σ|w|", None),
+    ("--l2", "l2", non_negative, "L2 penalty ½ λ Σ w²", None),
+    ("--dropout", "dropout", fraction, "fraction of hidden units dropped in training", None),
+    ("--init", "init", None, "weight initialization ('auto': He or Xavier)", INIT_CHOICES),
+    ("--lr-schedule", "lr_schedule", None, "learning-rate schedule", LR_SCHEDULE_CHOICES),
+    ("--patience", "patience", positive_int, "epochs without improvement before stopping", None),
+    ("--tol", "tol", non_negative, "the least improvement that counts", None),
+    ("--dtype", "dtype", None, "floating type of weights and computations", DTYPE_CHOICES),
+    ("--loss", "loss", None, "regression loss", REGRESSION_LOSS_CHOICES),
 ]
+# On/off switches: (estimator keyword, help).
 _FLAGS = [
-    ("batch_norm", False, "batch normalization in each hidden layer"),
-    ("shuffle", True, "reshuffle the training data every epoch"),
+    ("batch_norm", "batch normalization in each hidden layer"),
+    ("shuffle", "reshuffle the training data every epoch"),
 ]
+
+
+def estimator_defaults() -> dict[str, Any]:
+    """The estimators' own hyperparameter defaults, spelled as option values."""
+    from chainrule.estimators import MLPClassifier, MLPRegressor
+
+    defaults: dict[str, Any] = {**MLPRegressor().get_params(), **MLPClassifier().get_params()}
+    if defaults["lr_schedule"] is None:
+        defaults["lr_schedule"] = "constant"
+    return defaults
 
 
 def _dest(flag: str) -> str:
@@ -180,7 +162,9 @@ def _dest(flag: str) -> str:
 def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
     """Add every estimator hyperparameter as an option of `parser`."""
     group = parser.add_argument_group("network and training (MLPClassifier / MLPRegressor)")
-    for flag, _, kind, default, text, choices in OPTIONS:
+    defaults = estimator_defaults()
+    for flag, key, kind, text, choices in OPTIONS:
+        default = defaults[key]
         shown = _fmt_sizes(default) if flag == "--hidden" else default
         group.add_argument(
             flag,
@@ -190,7 +174,8 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
             metavar=None if choices else _dest(flag).upper(),
             help=f"{text} (default: {shown})",
         )
-    for name, default, text in _FLAGS:
+    for name, text in _FLAGS:
+        default = defaults[name]
         group.add_argument(
             f"--{name.replace('_', '-')}",
             action=argparse.BooleanOptionalAction,
@@ -206,7 +191,7 @@ def estimator_kwargs(args: argparse.Namespace, task: str) -> dict[str, Any]:
         kwargs.pop("loss")
     if kwargs["lr_schedule"] == "constant":
         kwargs["lr_schedule"] = None
-    kwargs.update({name: getattr(args, name) for name, _, _ in _FLAGS})
+    kwargs.update({name: getattr(args, name) for name, _ in _FLAGS})
     return kwargs
 
 
@@ -222,7 +207,7 @@ def hyperparameter_argv(args: argparse.Namespace, task: str) -> list[str]:
         elif flag == "--batch-size" and value is None:
             value = "full"
         words += [flag, str(value)]
-    for name, _, _ in _FLAGS:
+    for name, _ in _FLAGS:
         words.append(f"--{'' if getattr(args, name) else 'no-'}{name.replace('_', '-')}")
     return words
 

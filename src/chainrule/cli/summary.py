@@ -9,6 +9,7 @@ from typing import IO, Any
 import numpy as np
 
 from chainrule.autograd import Tensor, no_grad
+from chainrule.errors import TrainingDiverged
 from chainrule.training import Callback, EarlyStopping
 
 
@@ -32,10 +33,17 @@ class ValidationMonitor(Callback):
         model, loss = trainer.model, trainer.loss
         was_training = model.training
         model.eval()
-        with no_grad():
+        # Huge but finite weights overflow here first: report that as divergence, not a warning.
+        with no_grad(), np.errstate(over="ignore", invalid="ignore"):
             out = model(Tensor(self.X))
             value = getattr(loss, "data_loss", loss)(out, self.targets).item()
         model.train(was_training)
+        if not np.isfinite(value):
+            raise TrainingDiverged(
+                f"training diverged: the validation loss is {value} after epoch {epoch + 1}; "
+                "try a smaller learning rate",
+                epoch=epoch + 1,
+            )
         logs["val_loss"] = value
         self.losses.append(value)
         if self.task == "classification":
