@@ -33,7 +33,6 @@ _SUBMODULES = {
     "optim",
     "viz",
     "data",
-    "metrics",
     "training",
     "callbacks",
     "estimators",
@@ -44,6 +43,10 @@ _SUBMODULES = {
     "lecture",
 }
 
+# Names that need an optional extra (scikit-learn, matplotlib, ...) stay out of __all__, so that
+# `from chainrule import *` works with NumPy alone; they are still reachable as attributes.
+_NEEDS_EXTRAS = {"MLPClassifier", "MLPRegressor", "estimators", "recipe", "plotting", "cli"}
+
 __all__ = [
     "ModelFileError",
     "Tensor",
@@ -52,8 +55,7 @@ __all__ = [
     "enable_grad",
     "no_grad",
     "set_seed",
-    *sorted(_LAZY),
-    *sorted(_SUBMODULES),
+    *sorted((set(_LAZY) | _SUBMODULES) - _NEEDS_EXTRAS),
 ]
 
 
