@@ -45,8 +45,14 @@ Array = npt.NDArray[Any]
 FORMAT = "chainrule-archive"
 VERSION = 1
 META_ENTRY = "chainrule.json"
-MAX_META_BYTES = 64 << 20  # the JSON part; weights live in the arrays
-MAX_ENTRIES = 1 << 20
+# Limits that keep a hostile file from exhausting memory while it is parsed (weights live in
+# the arrays, whose sizes are checked against the file). Decoded JSON takes up to ~30 times
+# its text in Python objects, most of it for containers, hence both a size and a count of
+# containers; a zip entry takes ~600 bytes once parsed, hence a cap on the entries, checked
+# from the end record before the central directory is read. `write_archive` keeps to them.
+MAX_META_BYTES = 16 << 20
+MAX_META_CONTAINERS = 1 << 18
+MAX_ENTRIES = 1 << 18
 # Numeric dtypes only: kind -> allowed item sizes in bytes.
 _DTYPES = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (2, 4, 8), "c": (8, 16)}
 _MARKERS = ("__array__", "__scalar__", "__tuple__", "__dict__")
@@ -161,11 +167,29 @@ def write_archive(
         "meta": dict(meta or {}),
     }
     text = json.dumps(header, ensure_ascii=False).encode("utf-8")
+    _check_limits(len(manifest) + 1, text)
     with atomic_open(path) as f, zipfile.ZipFile(f, "w", zipfile.ZIP_STORED) as zf:
         zf.writestr(META_ENTRY, text)
         for i, a in enumerate(contiguous):
             with zf.open(_array_entry(i), "w", force_zip64=a.nbytes > 1 << 30) as entry:
                 np.lib.format.write_array(entry, a, allow_pickle=False)
+
+
+def _check_limits(entries: int, text: bytes) -> None:
+    """ValueError if `read_archive` would refuse this many entries or this metadata."""
+    if entries > MAX_ENTRIES:
+        raise ValueError(f"an archive holds at most {MAX_ENTRIES - 1} arrays, got {entries - 1}")
+    if len(text) > MAX_META_BYTES or _containers(text) > MAX_META_CONTAINERS:
+        raise ValueError(
+            f"the metadata is too large to store ({len(text)} bytes of JSON, "
+            f"{_containers(text)} lists and objects; the limits are {MAX_META_BYTES} and "
+            f"{MAX_META_CONTAINERS}): put bulk data in the arrays"
+        )
+
+
+def _containers(text: bytes) -> int:
+    """An upper bound on the JSON lists and objects in `text` (brackets in strings count too)."""
+    return text.count(b"{") + text.count(b"[")
 
 
 def _check_json(x: Any, where: str) -> None:
@@ -230,6 +254,10 @@ def read_archive(
         f.seek(0)
         if not head.startswith(b"PK\x03\x04"):
             raise ModelFileError(f"{path!r} is not a chainrule file: {_describe(head, size)}")
+        entries = _declared_entries(f, size)
+        if entries is not None and entries > MAX_ENTRIES:
+            raise ModelFileError(f"{path!r} declares {entries} entries; at most {MAX_ENTRIES}")
+        f.seek(0)
         try:
             with zipfile.ZipFile(f) as zf:
                 return _read_zip(zf, size, max_bytes)
@@ -239,6 +267,32 @@ def read_archive(
             raise ModelFileError(f"{path!r} is damaged or truncated: {exc!r}") from exc
         except (NotImplementedError, RuntimeError, KeyError, TypeError, RecursionError) as exc:
             raise ModelFileError(f"{path!r} is not a readable chainrule file: {exc!r}") from exc
+
+
+def _declared_entries(f: IO[bytes], size: int) -> int | None:
+    """The entry count a zip's end record declares (None if there is none to read).
+
+    Found as `zipfile` finds it (the record at the very end, else the last one within the
+    64 KiB a comment may take), with the ZIP64 record's count where one is present.
+    """
+    tail_len = min(size, 22 + 0xFFFF)
+    f.seek(size - tail_len)
+    tail = f.read(tail_len)
+    i = len(tail) - 22
+    if not (i >= 0 and tail[i : i + 4] == b"PK\x05\x06" and tail[-2:] == b"\x00\x00"):
+        i = tail.rfind(b"PK\x05\x06")
+    if i < 0 or len(tail) - i < 22:
+        return None
+    entries = int.from_bytes(tail[i + 10 : i + 12], "little")
+    locator = i - 20  # a ZIP64 end record is found through a locator just before
+    if locator >= 0 and tail[locator : locator + 4] == b"PK\x06\x07":
+        offset = int.from_bytes(tail[locator + 8 : locator + 16], "little")
+        if 0 <= offset <= size - 56:
+            f.seek(offset)
+            record = f.read(56)
+            if record[:4] == b"PK\x06\x06":
+                entries = max(entries, int.from_bytes(record[32:40], "little"))
+    return entries
 
 
 def _describe(head: bytes, size: int) -> str:
@@ -271,11 +325,18 @@ def _read_zip(zf: zipfile.ZipFile, size: int, max_bytes: int | None) -> tuple[di
         )
     for info in infos:
         _check_entry(info, size)
+    # Entries that share bytes (an "overlapping" zip bomb) could declare far more data than
+    # the file holds; stored entries that do not overlap cannot add up to more than the file.
+    if sum(info.compress_size for info in infos) > size:
+        raise ModelFileError("its entries overlap: they declare more bytes than the file holds")
     meta_info = by_name[META_ENTRY]
     if meta_info.file_size > MAX_META_BYTES:
         raise ModelFileError(f"{META_ENTRY} is implausibly large ({meta_info.file_size} bytes)")
+    text = zf.read(meta_info)
+    if _containers(text) > MAX_META_CONTAINERS:
+        raise ModelFileError(f"{META_ENTRY} holds implausibly many lists and objects")
     try:
-        header = json.loads(zf.read(meta_info).decode("utf-8"))
+        header = json.loads(text.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ModelFileError(f"{META_ENTRY} is not valid JSON: {exc}") from exc
     manifest = _check_header(header)

@@ -178,18 +178,25 @@ def iter_batches(
     shuffle: bool = False,
     rng: Seed = None,
     reuse_buffers: bool = False,
+    rows: Array | None = None,
 ) -> Iterator[tuple[Array, ...]]:
     """`minibatches` over already checked arrays (no validation: the training loop's fast path).
 
     `arrays` must be NumPy arrays with the same number of rows; yields tuples of batches.
+    `rows` (an index array) restricts the epoch to those rows, in that order, as if the arrays
+    were ``a[rows]``, but without copying them: a held-out validation set costs no second
+    copy of the training data, only each batch is gathered.
     """
-    n = len(arrays[0])
+    n = len(arrays[0]) if rows is None else len(rows)
     k = check_batch_size(batch_size, n)
     buffers: list[Array] | None = None
     for idx in batch_indices(n, k, shuffle=shuffle, rng=rng):
-        if not shuffle or k == n:
+        if rows is None and (not shuffle or k == n):
             yield tuple(a[idx[0] : idx[-1] + 1] for a in arrays)  # contiguous: views
-        elif reuse_buffers:
+            continue
+        if rows is not None:
+            idx = rows[idx]
+        if reuse_buffers:
             if buffers is None:
                 buffers = [np.empty((k, *a.shape[1:]), dtype=a.dtype) for a in arrays]
             yield tuple(
@@ -281,9 +288,17 @@ def split_indices(
 
 def _stratified_val_indices(y: Array, n_val: int, gen: np.random.Generator | None) -> Array:
     """Indices of a validation set of `n_val` samples with the class proportions of `y`."""
-    classes, labels = np.unique(y, axis=0 if y.ndim > 1 else None, return_inverse=True)
-    labels = labels.reshape(-1)
-    counts = np.bincount(labels, minlength=len(classes))
+    if y.ndim == 1 and y.dtype.kind in "iu" and len(y) and y.min() >= 0 and y.max() <= len(y):
+        # Class indices (as the estimators encode them): counted directly, without the
+        # sorted copies np.unique makes (several times the memory of y on large data).
+        counts = np.bincount(y)
+        classes = np.flatnonzero(counts)
+        counts, labels, codes = counts[classes], y, classes
+    else:
+        classes, labels = np.unique(y, axis=0 if y.ndim > 1 else None, return_inverse=True)
+        labels = labels.reshape(-1)
+        counts = np.bincount(labels, minlength=len(classes))
+        codes = np.arange(len(classes))
     if counts.min() < 2:
         lonely = classes[int(np.argmin(counts))]
         raise ValueError(
@@ -299,7 +314,7 @@ def _stratified_val_indices(y: Array, n_val: int, gen: np.random.Generator | Non
     take = np.minimum(take, counts - 1)  # keep a sample of every class for training
     parts = []
     for c in range(len(classes)):
-        members = np.flatnonzero(labels == c)
+        members = np.flatnonzero(labels == codes[c])
         if gen is not None:
             parts.append(gen.permutation(members)[: take[c]])
         else:

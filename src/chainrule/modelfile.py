@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from datetime import datetime, timezone
 from typing import Any
 
@@ -85,6 +86,13 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
             f"cannot save a {type(model).__name__}: cr.save takes a chainrule.nn.Module, an "
             "MLPClassifier / MLPRegressor, or a TabularModel"
         )
+    for name, value in arrays.items():  # `load` refuses such files: do not write one
+        a = np.asarray(value)
+        if a.dtype.kind in "fc" and not np.isfinite(a).all():
+            raise ValueError(
+                f"cannot save: the weights {name!r} hold NaN or infinite values "
+                "(training diverged, or they were set so)"
+            )
     write_archive(path, arrays, meta)
 
 
@@ -181,7 +189,9 @@ def _smoke_test(module: Module, n_in: int | None, n_out: int | None) -> None:
     was_training = module.training
     module.eval()
     try:
-        with no_grad():
+        # Only the shapes matter here: odd but finite weights (a forged running variance
+        # below 0) may give NaN, which is the model's business, not a warning of `load`.
+        with no_grad(), np.errstate(all="ignore"):
             out = module(Tensor(np.zeros((1, width), dtype=np.float32)))
     except (ValueError, IndexError) as exc:
         raise ModelFileError(f"the network's layers do not fit together: {exc}") from exc
@@ -196,6 +206,8 @@ def _json_param(key: str, value: Any) -> Any:
     """A hyperparameter as JSON (None where it cannot be stored: callbacks, generators)."""
     if key == "callbacks":
         return None
+    if key == "augment":
+        return _augment_json(value)
     if key == "dtype":
         return np.dtype(value).name
     if key == "hidden_layer_sizes" and not isinstance(value, int | np.integer):
@@ -205,6 +217,25 @@ def _json_param(key: str, value: Any) -> Any:
     if value is None or isinstance(value, str | bool | int | float):
         return value
     return None  # e.g. random_state=np.random.Generator: not reproducible from a file
+
+
+def _augment_json(value: Any) -> Any:
+    """`augment` by name(s); a function cannot be stored (files hold no code): dropped, warned.
+
+    It only shapes training, so the loaded estimator predicts the same; a refit of it trains
+    without that augmentation unless `augment` is set again.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return list(value)
+    warnings.warn(
+        f"augment={value!r} includes a function, which a model file cannot hold; it is saved "
+        "as augment=None (predictions are unaffected; set augment again before refitting)",
+        UserWarning,
+        stacklevel=4,
+    )
+    return None
 
 
 def _labels_json(labels: np.ndarray) -> dict[str, Any]:

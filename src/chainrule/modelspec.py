@@ -81,6 +81,8 @@ class _Weights:
             raise ValueError(f"the weights {name!r} have shape {a.shape}, the layer needs {shape}")
         if a.dtype.kind not in _FLOAT_KINDS:
             raise ValueError(f"the weights {name!r} have the non-float dtype {a.dtype}")
+        if not np.isfinite(a).all():  # `save` never writes such weights: the file is damaged
+            raise ValueError(f"the weights {name!r} hold NaN or infinite values")
         return a
 
 

@@ -117,12 +117,21 @@ def describe(meta: dict[str, Any], arrays: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chainrule.errors import ModelFileError
     from chainrule.modelfile import read_header
 
     io.read_model(args.model)  # the whole file is checked, as 'predict' would use it
     meta, arrays = read_header(args.model)
     if args.json:
         print(json.dumps(meta, indent=2))
-    else:
-        print(describe(meta, arrays))
+        return 0
+    try:
+        text = describe(meta, arrays)
+    except (AttributeError, KeyError, TypeError, ValueError, IndexError) as exc:
+        # Notes that loading does not need (the run's record) were edited into odd shapes.
+        raise ModelFileError(
+            f"{str(args.model)!r} holds a malformed description ({type(exc).__name__}: "
+            f"{exc}); 'chainrule info --json' shows it as stored"
+        ) from exc
+    print(text)
     return 0

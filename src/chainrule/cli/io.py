@@ -17,6 +17,7 @@ DEFAULT_DIR = Path("out")
 DIGITS_TARGET = "digit"
 _DELIMITERS = (",", ";", "\t", "|")
 _PARQUET = (".parquet", ".pq")
+_DECIMAL_COMMA = r"[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?"
 
 
 def _pandas() -> Any:
@@ -78,10 +79,44 @@ def read_table(path: str | os.PathLike[str], sep: str | None = None) -> Any:
             raise ValueError(f"cannot read {name!r} as CSV: {detail}") from None
         except UnicodeDecodeError:
             raise ValueError(f"{name!r} is not a UTF-8 text (CSV) file") from None
+        _check_delimiter(frame, name, delimiter)
+        if delimiter != ",":
+            # ';'-separated files from spreadsheets write 1,5 for 1.5: read those as numbers
+            for column in _decimal_comma_columns(frame):
+                text = frame[column].astype("string").str.strip().str.replace(",", ".")
+                frame[column] = pd.to_numeric(text).astype("float64")
     if len(frame) == 0:
         raise ValueError(f"{name!r} has no data rows")
     frame.columns = [str(c).strip() for c in frame.columns]
     return frame
+
+
+def _check_delimiter(frame: Any, name: str, delimiter: str) -> None:
+    """ValueError if the file read as one column whose name holds another delimiter."""
+    if len(frame.columns) != 1:
+        return
+    header = str(frame.columns[0])
+    others = [d for d in _DELIMITERS if d != delimiter and d in header]
+    if others:
+        d = "\\t" if others[0] == "\t" else others[0]
+        raise ValueError(
+            f"{name!r} reads as a single column {header[:60]!r} with the delimiter "
+            f"{delimiter!r}, but its header looks separated by {others[0]!r}: "
+            f"use --sep '{d}' (or leave --sep out to detect it)"
+        )
+
+
+def _decimal_comma_columns(frame: Any) -> list[Any]:
+    """Text columns whose every value is a number written with a decimal comma (1,5)."""
+    found = []
+    for column in frame.columns:
+        values = frame[column]
+        if getattr(values.dtype, "kind", "O") in "biufcmM":  # not text (object or str)
+            continue
+        text = values.dropna().astype(str).str.strip()
+        if len(text) and text.str.fullmatch(_DECIMAL_COMMA).all():
+            found.append(column)
+    return found
 
 
 def column_list(frame: Any, limit: int = 12) -> str:

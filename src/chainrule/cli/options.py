@@ -15,6 +15,7 @@ from typing import Any
 
 from chainrule.estimators.params import (
     ACTIVATION_CHOICES,
+    AUGMENT_CHOICES,
     DTYPE_CHOICES,
     INIT_CHOICES,
     LR_SCHEDULE_CHOICES,
@@ -96,6 +97,17 @@ def layer_sizes(text: str) -> tuple[int, ...]:
         ) from None
 
 
+def augment(text: str) -> str | None:
+    """An augmentation name (see `AUGMENT_CHOICES`), or "none"."""
+    name = text.strip().lower()
+    if name == "none":
+        return None
+    if name not in AUGMENT_CHOICES:
+        valid = ", ".join(("none", *AUGMENT_CHOICES))
+        raise argparse.ArgumentTypeError(f"{text!r} is not an augmentation; choose one of {valid}")
+    return name
+
+
 def names(text: str) -> tuple[str, ...]:
     """ "a,b" -> ("a", "b")."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
@@ -131,6 +143,14 @@ OPTIONS: list[Option] = [
     ("--l1", "l1", non_negative, "L1 penalty λ Σ|w|", None),
     ("--l2", "l2", non_negative, "L2 penalty ½ λ Σ w²", None),
     ("--dropout", "dropout", fraction, "fraction of hidden units dropped in training", None),
+    (
+        "--augment",
+        "augment",
+        augment,
+        "augmentation of each training batch: noise (Gaussian input noise), mixup, or "
+        "shift (rows as square images); none",
+        None,
+    ),
     ("--init", "init", None, "weight initialization ('auto': He or Xavier)", INIT_CHOICES),
     ("--lr-schedule", "lr_schedule", None, "learning-rate schedule", LR_SCHEDULE_CHOICES),
     ("--patience", "patience", positive_int, "epochs without improvement before stopping", None),
@@ -166,6 +186,7 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
     for flag, key, kind, text, choices in OPTIONS:
         default = defaults[key]
         shown = _fmt_sizes(default) if flag == "--hidden" else default
+        shown = "none" if shown is None else shown
         group.add_argument(
             flag,
             type=kind,
@@ -206,6 +227,8 @@ def hyperparameter_argv(args: argparse.Namespace, task: str) -> list[str]:
             value = _fmt_sizes(value)
         elif flag == "--batch-size" and value is None:
             value = "full"
+        elif value is None:
+            value = "none"
         words += [flag, str(value)]
     for name, _ in _FLAGS:
         words.append(f"--{'' if getattr(args, name) else 'no-'}{name.replace('_', '-')}")

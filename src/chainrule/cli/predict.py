@@ -69,6 +69,23 @@ def numeric_matrix(frame: Any, n_features: int, names: Any, source: str) -> Any:
     return X
 
 
+def warn_missing(frame: Any, columns: list[str], source: str) -> None:
+    """Warn about empty cells in the model's input columns (filled in as in training)."""
+    import warnings
+
+    from chainrule.tabular.columns import rows_text
+
+    for name in columns:
+        gaps = frame[name].isna().to_numpy() if name in frame.columns else None
+        if gaps is not None and gaps.any():
+            warnings.warn(
+                f"{source}: column {name!r}, {rows_text(gaps)}: missing value(s) filled in as "
+                "in training (numbers: the training mean; categories: none of them)",
+                UserWarning,
+                stacklevel=2,
+            )
+
+
 def predictions(model: Any, frame: Any, *, proba: bool, unknown: str, source: str) -> Any:
     """A DataFrame with the predictions for the rows of `frame` (and probabilities)."""
     import pandas as pd
@@ -88,6 +105,7 @@ def predictions(model: Any, frame: Any, *, proba: bool, unknown: str, source: st
         return pd.DataFrame({f"output_{i}": out[:, i] for i in range(out.shape[1])})
     if isinstance(model, TabularModel):
         column = model.target
+        warn_missing(frame, model.preprocessor.input_columns, source)
         pred = model.predict(frame, unknown)
         p = model.predict_proba(frame, unknown) if proba else None
     else:  # a bare estimator: numeric columns, by name when it was fitted on a DataFrame

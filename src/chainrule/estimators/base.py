@@ -90,6 +90,7 @@ class BaseMLP(BaseEstimator):
         dtype: Any = "float32",
         warm_start: bool = False,
         callbacks: Sequence[Any] | None = None,
+        augment: Any = None,
     ) -> None:
         self.hidden_layer_sizes = hidden_layer_sizes
         self.activation = activation
@@ -113,6 +114,7 @@ class BaseMLP(BaseEstimator):
         self.dtype = dtype
         self.warm_start = warm_start
         self.callbacks = callbacks
+        self.augment = augment
 
     # ------------------------------------------------------------------ hooks for subclasses
     _is_classifier = False

@@ -93,6 +93,20 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         accuracy on the held-out data), so that a tuner can prune bad trials while they
         train; setting ``trainer.stop_training = True`` ends training. Like every parameter,
         the list is deep-copied by `sklearn.base.clone` (and so by grid searches).
+    augment : {None, "noise", "mixup", "shift"}, callable or list, default=None
+        Data augmentation of each training minibatch (never of the validation data or of
+        predictions), drawing from the same seeded generator as the shuffling, so a fit with
+        an int `random_state` is reproducible. "noise" adds Gaussian noise N(0, 0.1²) to the
+        inputs (meant for standardized features); "mixup" trains on convex combinations
+        λ xᵢ + (1 − λ) xⱼ, λ ~ Beta(0.2, 0.2), with the loss mixed the same way,
+        λ E(ŷ, yᵢ) + (1 − λ) E(ŷ, yⱼ) (the cross-entropy against the mixed one-hot target);
+        "shift" moves each row, read as a square image (8×8 digits), by up to one pixel. A
+        function ``f(X, y, rng) -> (X, y)`` from `chainrule.augment` (options set with
+        `functools.partial`) or of your own works too, and a list applies several in order.
+        ``loss_curve_`` is then the loss on the augmented batches, noisier (with mixup
+        especially), so the training-loss plateau rule of `tol` may stop too early: prefer
+        ``early_stopping=True`` or ``tol=None``. `cr.save` stores names only: a function is
+        dropped from the file, with a warning.
 
     Attributes
     ----------
@@ -185,7 +199,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
                 if len(labels) < 2:
                     raise ValueError(
                         f"{type(self).__name__} needs samples of at least 2 classes to learn, "
-                        f"got 1 class: {labels[0]!r}"
+                        f"got 1 class: {labels.tolist()[0]!r}"
                     )
                 self.classes_ = labels
             self.n_outputs_ = len(self.classes_)

@@ -9,14 +9,16 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import Tensor, no_grad
-from chainrule.data import train_val_split
+from chainrule.data import split_indices
 from chainrule.estimators.params import Config
 from chainrule.nn import Module
 from chainrule.optim import Optimizer
 from chainrule.optim.schedules import make_schedule
-from chainrule.training import Callback, EarlyStopping, History, fit
+from chainrule.training import Callback, EarlyStopping, History, Trainer
 
 Array = np.ndarray
+# Validation rows per forward pass (as the estimators' prediction chunks).
+_CHUNK = 16384
 ScoreFn = Callable[[Array, Array, "Array | None"], float]
 
 
@@ -55,7 +57,12 @@ class ValidationMonitor(Callback):
         was_training = self.model.training
         self.model.eval()
         with no_grad():
-            out = self.model(Tensor(self.X))
+            n, k = len(self.X), _CHUNK
+            if n <= k:
+                out = self.model(Tensor(self.X))
+            else:  # in chunks: the hidden activations of a large validation set add up
+                chunks = [self.model(Tensor(self.X[i : i + k])).data for i in range(0, n, k)]
+                out = Tensor(np.concatenate(chunks))
             val_loss = self.loss.data_loss(out, self.y, self.sample_weight).item()
         self.model.train(was_training)
         val_score = self.score(out.data, self.y, self.sample_weight)
@@ -71,23 +78,26 @@ def _split(
     fraction: float,
     stratify: bool,
     rng: np.random.Generator,
-) -> tuple[tuple[Array, Array, Array | None], tuple[Array, Array, Array | None]]:
-    """Training and validation parts (stratified by class when possible)."""
-    rows = np.arange(len(X)).reshape(-1, 1)
+) -> tuple[Array, tuple[Array, Array, Array | None]]:
+    """Training row indices and a validation part (stratified by class when possible).
+
+    Only the validation rows are copied; training gathers its batches at the row indices.
+    """
     try:
-        tr, va, _, _ = train_val_split(rows, y, fraction, stratify=stratify, rng=rng)
+        tr, va = split_indices(len(X), fraction, labels=y if stratify else None, rng=rng)
     except ValueError:
         if not stratify:
             raise
         # A class with a single sample cannot be split: fall back to a plain random split.
-        tr, va, _, _ = train_val_split(rows, y, fraction, stratify=False, rng=rng)
-    tr, va = np.sort(tr.ravel()), np.sort(va.ravel())
+        tr, va = split_indices(len(X), fraction, rng=rng)
+    tr.sort()
+    va.sort()
 
     def part(idx: Array) -> tuple[Array, Array, Array | None]:
         w = None if sample_weight is None else sample_weight[idx]
         return X[idx], y[idx], w
 
-    return part(tr), part(va)
+    return tr, part(va)
 
 
 def train(
@@ -115,9 +125,9 @@ def train(
     that is not None, it stops once the training loss has not improved by `config.tol` for
     `config.patience` epochs, as scikit-learn's MLP does.
     """
-    monitor = None
+    monitor, rows = None, None
     if early_stopping:
-        (X, y, sample_weight), (X_val, y_val, w_val) = _split(
+        rows, (X_val, y_val, w_val) = _split(
             X, y, sample_weight, config.validation_fraction, stratify, rng
         )
         monitor = ValidationMonitor(model, loss, X_val, y_val, w_val, score)
@@ -146,20 +156,19 @@ def train(
     schedule = None
     if config.lr_schedule != "constant":
         schedule = make_schedule(config.lr_schedule, optimizer, epochs)
-    history = fit(
-        model,
-        loss,
-        optimizer,
+    trainer = Trainer(
+        model, loss, optimizer, callbacks=cbs, scheduler=schedule, progress=config.verbose
+    )
+    history = trainer.fit(
         X,
         y,
         sample_weight=sample_weight,
         epochs=epochs,
         batch_size=config.batch_size,
         shuffle=config.shuffle,
-        callbacks=cbs,
         seed=rng,
-        progress=config.verbose,
-        scheduler=schedule,
+        train_rows=rows,
+        batch_transform=config.augment,  # training batches only, drawing from `rng`
     )
     losses = [float(v) for v in history["loss"]]
     return RunResult(history, losses, None if monitor is None else list(monitor.scores))

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
+from chainrule.augment import AUGMENTATIONS, get_augmentation
 from chainrule.optim.schedules import SCHEDULES
 
 # The lecture's nonlinearities (σ in z = σ(a)) plus the leaky ReLU.
@@ -28,6 +29,8 @@ DTYPE_CHOICES = ("float32", "float64")
 # Learning-rate schedules by name (`chainrule.optim.schedules`): "constant" (also None), or a
 # decay over the epochs of one fit.
 LR_SCHEDULE_CHOICES = ("constant", *(name for name in SCHEDULES if name is not None))
+# Augmentations by name (`chainrule.augment.AUGMENTATIONS`), with their default options.
+AUGMENT_CHOICES = tuple(AUGMENTATIONS)
 
 
 @dataclass(frozen=True)
@@ -53,6 +56,7 @@ class Config:
     dtype: np.dtype[Any]
     verbose: bool
     shuffle: bool
+    augment: Callable[..., Any] | None = None
 
 
 def _choices(name: str, value: Any, choices: Sequence[str]) -> str:
@@ -139,6 +143,25 @@ def resolve_dtype(value: Any) -> np.dtype[Any]:
     return dtype
 
 
+def resolve_augment(value: Any) -> Callable[..., Any] | None:
+    """`augment` as one batch transform ``f(X, y, rng) -> (X, y)``, or None for none.
+
+    A name of `AUGMENT_CHOICES` ("noise": Gaussian input noise, σ = 0.1; "mixup": α = 0.2;
+    "shift": shifts of square images by up to one pixel), a function, or a list or tuple of
+    them (applied in order).
+    """
+    if value is None or (isinstance(value, list | tuple) and len(value) == 0):
+        return None
+    try:
+        return get_augmentation(value)
+    except ValueError:
+        valid = ", ".join(repr(c) for c in AUGMENT_CHOICES)
+        raise ValueError(
+            f"augment={value!r} is not valid; choose None, one of {valid}, a function "
+            "f(X, y, rng) -> (X, y), or a list of them"
+        ) from None
+
+
 def validate(params: dict[str, Any]) -> Config:
     """Check an estimator's ``get_params()`` and return the resolved `Config`.
 
@@ -180,4 +203,5 @@ def validate(params: dict[str, Any]) -> Config:
         dtype=resolve_dtype(params["dtype"]),
         verbose=_flag("verbose", params["verbose"]),
         shuffle=_flag("shuffle", params["shuffle"]),
+        augment=resolve_augment(params.get("augment")),
     )

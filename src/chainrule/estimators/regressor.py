@@ -27,8 +27,10 @@ class MLPRegressor(RegressorMixin, BaseMLP):
         The loss minimised.
     hidden_layer_sizes, activation, optimizer, learning_rate, batch_size, epochs, l1, l2, \
 dropout, batch_norm, init, early_stopping, validation_fraction, patience, tol, lr_schedule, \
-shuffle, random_state, verbose, dtype, warm_start, callbacks
-        As in `MLPClassifier`; the validation score is R².
+shuffle, random_state, verbose, dtype, warm_start, callbacks, augment
+        As in `MLPClassifier`; the validation score is R². With mixup the loss is mixed as
+        λ E(ŷ, y_a) + (1 − λ) E(ŷ, y_b), which for squared error has the same gradient as
+        E(ŷ, λ y_a + (1 − λ) y_b).
 
     Attributes
     ----------
@@ -81,6 +83,7 @@ best_validation_score_, n_iter_, n_features_in_, feature_names_in_
         dtype: Any = "float32",
         warm_start: bool = False,
         callbacks: Sequence[Any] | None = None,
+        augment: Any = None,
     ) -> None:
         self.loss = loss
         super().__init__(
@@ -106,6 +109,7 @@ best_validation_score_, n_iter_, n_features_in_, feature_names_in_
             dtype=dtype,
             warm_start=warm_start,
             callbacks=callbacks,
+            augment=augment,
         )
 
     def _check_params(self) -> Config:

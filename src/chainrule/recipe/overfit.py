@@ -5,6 +5,12 @@ off, the training loss on them should fall to about zero. If it does not, someth
 is broken (labels misaligned with inputs, a learning rate far off, unscaled features,
 saturated units, a bug in the pipeline), and no amount of tuning will help. It is the
 cheapest check there is: seconds of training on `n_samples` rows.
+
+The estimator is checked as given, preprocessing included: pass a Pipeline such as
+``make_pipeline(StandardScaler(), cr.MLPClassifier())`` to check the pipeline you will train
+(its scaler is then fitted on the subset). The data is not standardized behind your back,
+since unscaled inputs are one of the faults the check exists to catch; when the network's
+inputs are off the unit scale, the result says so (``unscaled``) and how to fix it.
 """
 
 from __future__ import annotations
@@ -22,6 +28,7 @@ from chainrule.recipe._common import (
     require_mlp,
     require_sklearn,
 )
+from chainrule.recipe.summarize import UNIT_SCALE
 from chainrule.training import Callback
 
 __all__ = ["OverfitResult", "overfit_batch"]
@@ -44,6 +51,10 @@ class OverfitResult:
         Rows used and epochs run.
     changed : dict
         The hyperparameters switched off for the check (name → value used).
+    unscaled : str or None
+        How the inputs the network sees (after a Pipeline's earlier steps) are off the unit
+        scale, e.g. "standard deviations 0.0026 to 470, |means| up to 880"; None when they
+        are standardized enough (or cannot be inspected).
     """
 
     passed: bool
@@ -55,6 +66,7 @@ class OverfitResult:
     n_samples: int
     epochs: int
     changed: dict[str, Any] = field(default_factory=dict)
+    unscaled: str | None = None
 
     def __str__(self) -> str:
         verdict = "PASSED" if self.passed else "FAILED"
@@ -63,11 +75,24 @@ class OverfitResult:
             f"{fmt(self.initial_loss)} to {fmt(self.final_loss)} in {self.epochs} epochs "
             f"(target ≤ {fmt(self.target_loss)}); score on those samples {self.train_score:.3f}."
         )
-        if not self.passed:
+        if self.passed:
+            return text
+        if self.train_score >= 1.0 and self.final_loss <= self.initial_loss / 100:
+            text += (
+                " The network does learn (it fits every sample and the loss fell "
+                f"{self.initial_loss / max(self.final_loss, 1e-300):,.0f}-fold), but too slowly"
+                " to reach ~0 in time."
+            )
+        else:
             text += (
                 " The network cannot memorize a handful of samples: check that the labels "
                 "belong to their rows, that the features are scaled, and the learning rate "
                 "(try lr_find)."
+            )
+        if self.unscaled is not None:
+            text += (
+                f" Its inputs are not on a unit scale ({self.unscaled}): standardize them, "
+                "e.g. make_pipeline(StandardScaler(), estimator), and check that pipeline."
             )
         return text
 
@@ -118,6 +143,44 @@ def knowing_nothing_loss(y: Any, classifier: bool, loss: str | None) -> float | 
     return float(var.mean()) if loss == "mse" else float(0.5 * var.sum())
 
 
+def scale_problem(X: Any) -> str | None:
+    """How the columns of `X` are off the unit scale (`summarize`'s rule), or None.
+
+    Constant columns are ignored; None also when `X` is not a finite numeric matrix.
+    """
+    try:
+        A = np.asarray(X, dtype=np.float64)
+    except (TypeError, ValueError):
+        return None
+    if A.ndim != 2 or len(A) < 2 or not np.isfinite(A).all():
+        return None
+    std, mean = A.std(axis=0), np.abs(A.mean(axis=0))
+    varying = std > 0
+    if not varying.any():
+        return None
+    std, mean = std[varying], mean[varying]
+    low, high, centre = UNIT_SCALE
+    if std.min() >= low and std.max() <= high and mean.max() <= centre:
+        return None
+    return (
+        f"standard deviations {fmt(std.min(), 2)} to {fmt(std.max(), 3)}, "
+        f"|means| up to {fmt(mean.max(), 3)}"
+    )
+
+
+def network_inputs(fitted: Any, prefix: str, X: Any) -> Any:
+    """What the network of `fitted` sees for `X`: X itself, or a Pipeline's earlier steps'
+    transform of it; None where that is not known (other meta-estimators)."""
+    if not prefix:
+        return X
+    if hasattr(fitted, "steps") and prefix == f"{fitted.steps[-1][0]}__":
+        try:
+            return fitted[:-1].transform(X)
+        except Exception:  # a step that cannot transform on its own: skip the check
+            return None
+    return None
+
+
 def _subset(X: Any, y: Any, n: int, classifier: bool, seed: int) -> tuple[Any, Any]:
     from sklearn.model_selection import train_test_split
 
@@ -151,11 +214,12 @@ def overfit_batch(
     """Train on `n_samples` rows with regularization off; report whether the loss reaches ~0.
 
     A clone of `estimator` (an `MLPClassifier` / `MLPRegressor`, alone or last in a
-    Pipeline) is trained with ``l1 = l2 = dropout = 0``, no early stopping, AdamW's weight
-    decay replaced by Adam, no learning-rate schedule, and batch gradient descent (each epoch
-    is one step on the whole subset) for up to `epochs` epochs; everything else (architecture,
-    optimizer, η) stays as given. The loss counts as ~0 once it is at most ``rel_tol`` times the
-    loss of knowing nothing (the best constant prediction: the class frequencies, or the
+    Pipeline) is trained with ``l1 = l2 = dropout = 0``, no augmentation, no early stopping,
+    AdamW's weight decay replaced by Adam, no learning-rate schedule, and batch gradient
+    descent (each epoch is one step on the whole subset) for up to `epochs` epochs;
+    everything else (architecture, optimizer, η, preprocessing) stays as given. The loss
+    counts as ~0 once it is at most ``rel_tol`` times the loss of knowing nothing (the best
+    constant prediction: the class frequencies, or the
     mean; see `knowing_nothing_loss`), and training stops there.
 
     Parameters
@@ -191,6 +255,7 @@ def overfit_batch(
         "l1": 0.0,
         "l2": 0.0,
         "dropout": 0.0,
+        "augment": None,
         "early_stopping": False,
         "lr_schedule": None,
         "batch_size": None,
@@ -222,4 +287,5 @@ def overfit_batch(
         n_samples=len(ys),
         epochs=len(losses),
         changed={k: v for k, v in changed.items() if k not in ("verbose", "random_state")},
+        unscaled=scale_problem(network_inputs(est, prefix, Xs)),
     )

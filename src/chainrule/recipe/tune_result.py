@@ -64,7 +64,7 @@ class TuneResult:
             "",
             markdown_table(
                 ["parameter", "searched", "best"],
-                [[k, v, self.best_params_.get(k)] for k, v in self.space.items()],
+                [[k, v, _shown(self.best_params_.get(k))] for k, v in self.space.items()],
             ),
             "",
         ]
@@ -134,12 +134,15 @@ class TuneResult:
         return ax
 
 
+def _shown(value: Any) -> Any:
+    """A parameter value for a table: numbers and text as they are, others (None, tuples)
+    as their text, so that a table does not turn None into NaN."""
+    return value if isinstance(value, bool | int | float | str) else str(value)
+
+
 def trial_row(o: TrialOutcome, params: dict[str, Any]) -> dict[str, Any]:
     """One row of the trials table (parameters other than numbers and text as text)."""
-    shown = {
-        k: v if isinstance(v, bool | int | float | str | None) else str(v)
-        for k, v in params.items()
-    }
+    shown = {k: _shown(v) for k, v in params.items()}
     return {
         "number": o.number,
         "state": o.state,

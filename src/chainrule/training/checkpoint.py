@@ -89,6 +89,7 @@ def trainer_state(trainer: Trainer) -> dict[str, Any]:
             "val_index": trainer._val_index,
             "batch_size": trainer._batch_size,
             "shuffle": trainer._shuffle,
+            "batch_transform": transform_name(trainer._batch_transform),
         },
     }
 
@@ -119,6 +120,22 @@ def restore_trainer(
             ", so the run will not match an uninterrupted one",
             stacklevel=4,
         )
+    transform = transform_name(trainer._batch_transform)
+    if saved.get("batch_transform") != transform:
+        warnings.warn(
+            f"resuming with batch_transform={transform}; the checkpoint was made with "
+            f"batch_transform={saved.get('batch_transform')}, so the run will not match an "
+            "uninterrupted one",
+            stacklevel=4,
+        )
+
+
+def transform_name(fn: Any) -> str | None:
+    """A name for a batch transform (its function's, through `functools.partial`), or None."""
+    if fn is None:
+        return None
+    inner = getattr(fn, "func", fn)
+    return str(getattr(inner, "__qualname__", type(inner).__name__))
 
 
 def _generators(trainer: Trainer) -> dict[str, np.random.Generator]:

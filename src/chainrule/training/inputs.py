@@ -42,6 +42,18 @@ def check_data(
     return X, y, w
 
 
+def check_rows(rows: Any, n: int, validation_split: float) -> Array:
+    """`Trainer.fit`'s ``train_rows``: a non-empty 1-d array of row indices into n rows."""
+    if validation_split:
+        raise ValueError("give train_rows or validation_split, not both")
+    idx = np.asarray(rows)
+    if idx.ndim != 1 or len(idx) == 0 or idx.dtype.kind not in "iu":
+        raise ValueError(f"train_rows must be a non-empty 1-d array of row indices, got {idx!r}")
+    if idx.min() < 0 or idx.max() >= n:
+        raise ValueError(f"train_rows must lie in [0, {n}), got {idx.min()}..{idx.max()}")
+    return idx.astype(np.intp, copy=False)
+
+
 def split_data(
     model: Any,
     data: Part,
@@ -49,11 +61,13 @@ def split_data(
     fraction: float,
     saved_val_index: Any,
     rng: np.random.Generator,
-) -> tuple[Part, Part | None, Array | None]:
-    """(training part, validation part or None, held-out row indices or None).
+) -> tuple[Part | None, Array | None, Array | None]:
+    """(validation part or None, held-out row indices or None, training row indices or None).
 
     A `validation_split` holds out ⌈fraction · n⌉ random rows (drawn from `rng`); the training
     rows stay in data order. `saved_val_index` (from a checkpoint) reuses a resumed run's split.
+    The training part is not copied: the batches are gathered from `data` at the training row
+    indices (None: all rows), so a split adds only the (small) validation copy to memory.
     """
     if validation_data is not None:
         if fraction:
@@ -61,9 +75,9 @@ def split_data(
         if not isinstance(validation_data, tuple | list) or len(validation_data) not in (2, 3):
             raise ValueError("validation_data must be a tuple (X_val, y_val[, sample_weight])")
         v = (*validation_data, None)[:3]
-        return data, check_data(model, v[0], v[1], v[2], "validation "), None
+        return check_data(model, v[0], v[1], v[2], "validation "), None, None
     if not fraction:
-        return data, None, None
+        return None, None, None
     n = len(data[0])  # type: ignore[arg-type]
     if saved_val_index is not None:  # the resumed run validates on the same samples
         val_idx = np.asarray(saved_val_index, dtype=np.int64)
@@ -75,8 +89,7 @@ def split_data(
     def take(a: Array | None, idx: Array) -> Array | None:
         return None if a is None else np.take(a, idx, axis=0)
 
-    train = tuple(take(a, train_idx) for a in data)
-    return train, tuple(take(a, val_idx) for a in data), val_idx
+    return tuple(take(a, val_idx) for a in data), val_idx, train_idx
 
 
 def param_dtype(model: Any) -> np.dtype[Any]:

@@ -33,6 +33,7 @@ def fit(
     metrics: Sequence[str | Metric] | None = None,
     scheduler: Any = None,
     sample_weight: Any = None,
+    batch_transform: Callable[..., tuple[Any, Any]] | None = None,
 ) -> History:
     """Train `model` on (X, y) by gradient descent; return the per-epoch `History`.
 
@@ -92,6 +93,17 @@ def fit(
         ``LearningRateScheduler(scheduler)`` to `callbacks`.
     sample_weight : array_like, shape (n_samples,), optional
         Non-negative per-sample weights, passed to the loss with each batch.
+    batch_transform : callable, optional
+        ``batch_transform(X_batch, y_batch, rng) -> (X_batch, y_batch)``, applied to every
+        training batch before its forward pass, and never to validation data: data
+        augmentation (``chainrule.augment``: ``gaussian_noise``, ``mixup``, ``random_shift``).
+        `rng` is the run's own generator (the one that shuffles, seeded by `seed` and saved in
+        checkpoints), so a seeded run is reproducible and a resumed one bit-identical. The
+        function must not modify its inputs in place (they may be views of `X`, or buffers
+        reused for the next batch) and must keep inputs and targets row for row (and the row
+        count, with `sample_weight`). Targets returned as ``chainrule.augment.MixedTargets``
+        (mixup) make the batch loss λ E(ŷ, y_a) + (1 − λ) E(ŷ, y_b), and the training
+        metrics the same mix. ``history["loss"]`` is then the loss on the transformed batches.
 
     Returns
     -------
@@ -139,4 +151,5 @@ def fit(
         sample_weight=sample_weight,
         seed=seed,
         resume_from=resume_from,
+        batch_transform=batch_transform,
     )

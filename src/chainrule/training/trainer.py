@@ -19,17 +19,20 @@ import numpy as np
 import numpy.typing as npt
 
 from chainrule import rng as _rng
+from chainrule.augment import MixedTargets
 from chainrule.autograd import Tensor, no_grad
 from chainrule.data import check_batch_size, iter_batches, n_batches
 from chainrule.errors import TrainingDiverged
 from chainrule.training.callbacks import Callback, LearningRateScheduler
 from chainrule.training.checkpoint import load_checkpoint, restore_trainer, trainer_state
 from chainrule.training.history import History
-from chainrule.training.inputs import check_data, seeded_generator, split_data
+from chainrule.training.inputs import check_data, check_rows, seeded_generator, split_data
 from chainrule.training.metrics import Metric, resolve_metrics
 from chainrule.training.progress import ProgressBar, is_terminal
 
 Array = npt.NDArray[Any]
+# (X_batch, y_batch, rng) -> (X_batch, y_batch); see `fit`'s batch_transform.
+BatchTransform = Callable[[Array, Any, np.random.Generator], tuple[Array, Any]]
 _HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
 
 
@@ -80,7 +83,8 @@ class Trainer:
     stop_training : bool
         Set by a callback to end training after the current epoch.
     rng : numpy.random.Generator
-        The generator that shuffles the samples.
+        The run's generator: it shuffles the samples and is the `rng` handed to the
+        ``batch_transform`` (saved in checkpoints, so a resumed run draws the same numbers).
     """
 
     def __init__(
@@ -117,8 +121,10 @@ class Trainer:
         self.rng: np.random.Generator = _rng.default_rng()
         self._n_samples = 0
         self._val_index: Array | None = None
+        self._train_rows: Array | None = None  # None: all rows of X
         self._batch_size: int | None = None
         self._shuffle = True
+        self._batch_transform: BatchTransform | None = None
 
     # ------------------------------------------------------------------ the run
     def fit(
@@ -134,12 +140,26 @@ class Trainer:
         sample_weight: Any = None,
         seed: _rng.Seed = None,
         resume_from: str | os.PathLike[str] | None = None,
+        train_rows: Any = None,
+        batch_transform: BatchTransform | None = None,
     ) -> History:
-        """Train; see `fit` for the arguments. Returns the run's `History`."""
+        """Train; see `fit` for the arguments. Returns the run's `History`.
+
+        `train_rows` (an index array) trains on those rows of X, y and `sample_weight` only,
+        without copying them (the estimators hold out a validation set this way).
+        `batch_transform` is applied to each training batch (never to validation data).
+        """
         if isinstance(epochs, bool) or not isinstance(epochs, int | np.integer) or epochs < 1:
             raise ValueError(f"epochs must be a positive int, got {epochs!r}")
+        if batch_transform is not None and not callable(batch_transform):
+            raise ValueError(
+                "batch_transform must be a function (X_batch, y_batch, rng) -> "
+                f"(X_batch, y_batch), got {batch_transform!r}"
+            )
+        self._batch_transform = batch_transform
         X, y, w = check_data(self.model, X, y, sample_weight)
-        check_batch_size(batch_size, len(X))
+        rows = None if train_rows is None else check_rows(train_rows, len(X), validation_split)
+        check_batch_size(batch_size, len(X) if rows is None else len(rows))
         self.rng = seeded_generator(seed)
         state = load_checkpoint(resume_from) if resume_from is not None else None
         if state is not None and state["data"]["n_samples"] != len(X):
@@ -149,11 +169,15 @@ class Trainer:
             )
         self._n_samples = len(X)
         saved_val = state["data"].get("val_index") if state is not None else None
-        train, val, self._val_index = split_data(
-            self.model, (X, y, w), validation_data, validation_split, saved_val, self.rng
+        train = (X, y, w)
+        val, self._val_index, self._train_rows = split_data(
+            self.model, train, validation_data, validation_split, saved_val, self.rng
         )
         self.epochs, self.epoch = int(epochs), 0
-        self.steps_per_epoch = n_batches(len(train[0]), batch_size)
+        if rows is not None:
+            self._train_rows = rows
+        n_train = len(X) if self._train_rows is None else len(self._train_rows)
+        self.steps_per_epoch = n_batches(n_train, batch_size)
         self.initial_epoch = int(state["epoch"]) if state is not None else 0
         self.history, self.stop_training = History(), False
         self.history.params = {"epochs": self.epochs, "steps": self.steps_per_epoch}
@@ -208,7 +232,12 @@ class Trainer:
         weighted = train[2] is not None
         metric_sums = dict.fromkeys(self.metrics, 0.0)
         batches = iter_batches(
-            arrays, self._batch_size, shuffle=self._shuffle, rng=self.rng, reuse_buffers=True
+            arrays,
+            self._batch_size,
+            shuffle=self._shuffle,
+            rng=self.rng,
+            reuse_buffers=True,
+            rows=self._train_rows,
         )
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             total, seen = self._run_steps(epoch, batches, weighted, guard, lr, metric_sums)
@@ -244,14 +273,20 @@ class Trainer:
         below and reported once, as TrainingDiverged, instead of as a cascade of warnings.
         """
         model, loss, optimizer = self.model, self.loss, self.optimizer
-        batch_hooks = self._batch_hooks
+        batch_hooks, transform = self._batch_hooks, self._batch_transform
         total, seen = 0.0, 0
         for step, batch in enumerate(batches):
             xb, yb = batch[0], batch[1]
+            if transform is not None:
+                xb, yb = self._transform(transform, xb, yb, weighted)
             nb = len(xb)
             optimizer.zero_grad()
             out = model(Tensor(xb))
-            E = loss(out, yb, batch[2]) if weighted else loss(out, yb)
+            if isinstance(yb, MixedTargets):  # mixup: E = λ E(ŷ, y_a) + (1 − λ) E(ŷ, y_b)
+                wb = batch[2:] if weighted else ()
+                E = yb.combine(lambda t, out=out, wb=wb: loss(out, t, *wb))
+            else:
+                E = loss(out, yb, batch[2]) if weighted else loss(out, yb)
             value = E.item()
             if not math.isfinite(value):
                 raise self._diverged(f"the loss became {value}", epoch, step, lr)
@@ -264,12 +299,34 @@ class Trainer:
             total += value * nb
             seen += nb
             for name, fn in self.metrics.items():
-                metric_sums[name] += fn(yb, out.data) * nb
+                if isinstance(yb, MixedTargets):
+                    metric_sums[name] += yb.combine(lambda t, f=fn, p=out.data: f(t, p)) * nb
+                else:
+                    metric_sums[name] += fn(yb, out.data) * nb
             if batch_hooks:
                 logs = {"loss": value, "size": nb}
                 for hook in batch_hooks:
                     hook(self, step, logs)
         return total, seen
+
+    def _transform(
+        self, transform: BatchTransform, xb: Array, yb: Array, weighted: bool
+    ) -> tuple[Array, Any]:
+        """``transform(xb, yb, self.rng)``, checked: rows that match, X in the model's dtype."""
+        result = transform(xb, yb, self.rng)
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise ValueError(
+                f"batch_transform must return a pair (X_batch, y_batch), got {type(result)}"
+            )
+        x_new, y_new = result
+        x_new = np.asarray(x_new, dtype=xb.dtype)  # no copy when the dtype is kept
+        if len(y_new) != len(x_new) or (weighted and len(x_new) != len(xb)):
+            raise ValueError(
+                f"batch_transform turned a batch of {len(xb)} rows into {len(x_new)} inputs "
+                f"and {len(y_new)} targets; they must match"
+                + (" (and keep the row count: sample weights are per row)" if weighted else "")
+            )
+        return x_new, y_new
 
     def evaluate(
         self, X: Array, y: Array, sample_weight: Array | None = None, *, prefix: str = ""
