@@ -1,4 +1,4 @@
-"""Files in and out of the command line: tables (CSV, Parquet), model files, the digits data.
+"""Files in and out of the command line: tables (CSV, Parquet), model files, bundled data.
 
 Every error names the file and, where it can, the line or column; output files are written
 atomically (`chainrule.archive.atomic_open`), so a failed command leaves none behind.
@@ -6,6 +6,7 @@ atomically (`chainrule.archive.atomic_open`), so a failed command leaves none be
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
 from pathlib import Path
@@ -15,6 +16,7 @@ from chainrule.archive import atomic_open
 
 DEFAULT_DIR = Path("out")
 DIGITS_TARGET = "digit"
+BREAST_CANCER_TARGET = "diagnosis"
 _DELIMITERS = (",", ";", "\t", "|")
 _PARQUET = (".parquet", ".pq")
 _DECIMAL_COMMA = r"[+-]?(\d+,\d*|,\d+)([eE][+-]?\d+)?"
@@ -151,6 +153,67 @@ def load_digits_frame() -> Any:
     bunch = load_digits(as_frame=True)
     frame = bunch.frame.rename(columns={"target": DIGITS_TARGET})
     return frame
+
+
+def load_breast_cancer_frame() -> Any:
+    """scikit-learn's breast cancer data: 569 tumours, 30 measurements, the diagnosis."""
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer(as_frame=True)
+    frame = bunch.frame.drop(columns=["target"])
+    frame[BREAST_CANCER_TARGET] = bunch.target_names[bunch.target.to_numpy()]
+    return frame
+
+
+# The tables used without DATA: name -> (loader, target column, name of the data in messages,
+# the subject of "without DATA ... used").
+BUNDLED = {
+    "digits": (load_digits_frame, DIGITS_TARGET, "digits (scikit-learn)", "the digits are"),
+    "breast_cancer": (
+        load_breast_cancer_frame,
+        BREAST_CANCER_TARGET,
+        "breast cancer (scikit-learn)",
+        "the breast cancer (scikit-learn) data is",
+    ),
+}
+
+
+def load_data(args: argparse.Namespace, default: str) -> tuple[Any, Any, str, str, str]:
+    """(features DataFrame, encoded target, target column, data name, task) from the options.
+
+    `args` holds the table options (`chainrule.cli.arguments.add_data_options`): DATA,
+    --target, --task, --categorical, --drop, --sep. Without DATA the bundled table `default`
+    (a key of `BUNDLED`) is used. A ValueError names any problem: no --target with DATA, a
+    column the table lacks, the target among the dropped columns.
+    """
+    from chainrule.cli.options import names
+    from chainrule.tabular import encode_target, infer_task
+
+    if args.data is None:
+        loader, target, source, subject = BUNDLED[default]
+        if args.target not in (None, target):
+            raise ValueError(
+                f"without DATA {subject} used, whose target is {target!r}, not {args.target!r}"
+            )
+        frame = loader()
+    else:
+        frame = read_table(args.data, args.sep)
+        source = repr(str(args.data))
+        if args.target is None:
+            raise ValueError(
+                f"--target COLUMN is required with DATA; the columns of {source} are: "
+                f"{column_list(frame)}"
+            )
+        target = args.target
+        require_column(frame, target, source)
+    categorical, drop = names(args.categorical), names(args.drop)
+    for column in (*categorical, *drop):
+        require_column(frame, column, source)
+    if target in drop:
+        raise ValueError(f"--drop names the target column {target!r}")
+    task = infer_task(frame[target]) if args.task == "auto" else args.task
+    y = encode_target(frame[target], task, target)
+    return frame.drop(columns=[target, *drop]), y, target, source, task
 
 
 def read_model(path: str | os.PathLike[str]) -> Any:

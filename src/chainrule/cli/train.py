@@ -20,6 +20,7 @@ import numpy as np
 
 from chainrule._version import __version__
 from chainrule.cli import io
+from chainrule.cli.arguments import add_column_options, add_hyperparameter_options, option_type
 from chainrule.cli.errors import description
 
 HELP = "train a network on a CSV/Parquet table (no DATA: scikit-learn's digits)"
@@ -52,28 +53,10 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
         help=f"write learning curves, plots, metrics.json and the command into DIR "
         f"(default with no DATA: {io.DEFAULT_DIR}/report)",
     )
-    p.add_argument(
-        "--task",
-        choices=("auto", "classification", "regression"),
-        default="auto",
-        help="what to learn (default: auto, inferred from the target column)",
-    )
-    p.add_argument(
-        "--categorical",
-        metavar="COLUMNS",
-        default=(),
-        help="comma-separated columns to one-hot encode even if they hold numbers",
-    )
-    p.add_argument(
-        "--drop",
-        metavar="COLUMNS",
-        default=(),
-        help="comma-separated columns to ignore (identifiers, leaks)",
-    )
-    p.add_argument("--sep", metavar="CHAR", help="CSV delimiter (default: detected)")
+    add_column_options(p)
     p.add_argument(
         "--validation-fraction",
-        type=_fraction,
+        type=option_type("fraction"),
         default=0.2,
         metavar="F",
         help="share of rows held out for validation and early stopping (default: 0.2)",
@@ -85,56 +68,10 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
         help="stop when the validation loss stops improving; keep the best "
         "weights (default: on when there is a validation split)",
     )
-    p.add_argument("--seed", type=_seed, default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=option_type("seed"), default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
-    if not full:  # listed in the overall help only; see build_parser
-        return
-    try:
-        from chainrule.cli.options import add_hyperparameters
-    except ImportError as exc:  # scikit-learn missing: the command says so when run
-        p.set_defaults(run=_missing(exc))
-        return
-    add_hyperparameters(p)
-    p.set_defaults(run=run)
-
-
-def _fraction(text: str) -> float:
-    from chainrule.cli.options import fraction
-
-    return fraction(text)
-
-
-def _seed(text: str) -> int:
-    from chainrule.cli.options import seed
-
-    return seed(text)
-
-
-def _missing(exc: ImportError) -> Any:
-    def run(args: argparse.Namespace) -> int:
-        raise ImportError(str(exc))
-
-    return run
-
-
-def _load(args: argparse.Namespace) -> tuple[Any, str, str]:
-    """(table, target column, name of the data for messages)."""
-    if args.data is None:
-        if args.target not in (None, io.DIGITS_TARGET):
-            raise ValueError(
-                f"without DATA the digits are used, whose target is {io.DIGITS_TARGET!r}, "
-                f"not {args.target!r}"
-            )
-        return io.load_digits_frame(), io.DIGITS_TARGET, "digits (scikit-learn)"
-    frame = io.read_table(args.data, args.sep)
-    source = repr(str(args.data))
-    if args.target is None:
-        raise ValueError(
-            f"--target COLUMN is required with DATA; the columns of {source} are: "
-            f"{io.column_list(frame)}"
-        )
-    io.require_column(frame, args.target, source)
-    return frame, args.target, source
+    if full:  # else listed in the overall help only; see build_parser
+        add_hyperparameter_options(p, run)
 
 
 def _split(n: int, y: Any, task: str, fraction: float, seed: int) -> tuple[Any, Any]:
@@ -173,22 +110,15 @@ class Prepared:
 def prepare(args: argparse.Namespace) -> Prepared:
     """Read, check, split and preprocess the data (ValueError naming any problem)."""
     from chainrule.cli import summary
-    from chainrule.tabular import TabularPreprocessor, encode_target, infer_task
+    from chainrule.cli.options import names
+    from chainrule.tabular import TabularPreprocessor
 
-    frame, target, source = _load(args)
-    forced, drop = _names(args.categorical), _names(args.drop)
-    for column in (*forced, *drop):
-        io.require_column(frame, column, source)
-    if target in drop:
-        raise ValueError(f"--drop names the target column {target!r}")
-    task = infer_task(frame[target]) if args.task == "auto" else args.task
-    y = encode_target(frame[target], task, target)
-    features = frame.drop(columns=[target, *drop])
-    train, val = _split(len(frame), y, task, args.validation_fraction, args.seed)
+    features, y, target, source, task = io.load_data(args, default="digits")
+    train, val = _split(len(features), y, task, args.validation_fraction, args.seed)
 
     # Check every row first, so that errors name rows of the file; the column kinds found
     # here hold for the fit on the training rows (a mostly-numeric check could differ).
-    kinds = TabularPreprocessor(forced).fit(features).columns_
+    kinds = TabularPreprocessor(names(args.categorical)).fit(features).columns_
     prep = TabularPreprocessor([c["name"] for c in kinds if c["kind"] == "categorical"])
     prep.fit(features.iloc[train])
     dtype = np.dtype(args.dtype)
@@ -208,13 +138,13 @@ def prepare(args: argparse.Namespace) -> Prepared:
     if task == "regression":
         data.mean, data.scale = float(data.y_train.mean()), float(data.y_train.std()) or 1.0
     if not args.quiet:
-        summary.print_header(source, frame, target, task, y, prep, len(train), val)
+        summary.print_header(source, features, target, task, y, prep, len(train), val)
     return data
 
 
 def run(args: argparse.Namespace) -> int:
     from chainrule.cli import summary
-    from chainrule.cli.options import estimator_kwargs
+    from chainrule.cli.options import estimator_kwargs, names
     from chainrule.modelfile import save
     from chainrule.tabular import TabularModel
 
@@ -254,8 +184,8 @@ def run(args: argparse.Namespace) -> int:
             "early_stopping": bool(early),
             "validation_fraction": args.validation_fraction,
             "seed": args.seed,
-            "categorical": list(_names(args.categorical)),
-            "drop": list(_names(args.drop)),
+            "categorical": list(names(args.categorical)),
+            "drop": list(names(args.drop)),
         },
         "metrics": metrics,
         "epochs": int(estimator.n_iter_),
@@ -273,9 +203,3 @@ def run(args: argparse.Namespace) -> int:
     if not args.quiet:
         summary.print_summary(model, out, report, sys.stdout)
     return 0
-
-
-def _names(value: Any) -> tuple[str, ...]:
-    from chainrule.cli.options import names
-
-    return names(value) if isinstance(value, str) else tuple(value)

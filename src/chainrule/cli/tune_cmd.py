@@ -19,7 +19,13 @@ import textwrap
 from pathlib import Path
 from typing import Any
 
-from chainrule.cli.recipe_cmd import _type, add_cluster_options, add_data_options, load_data
+from chainrule.cli import io
+from chainrule.cli.arguments import (
+    add_cluster_options,
+    add_data_options,
+    add_hyperparameter_options,
+    option_type,
+)
 
 HELP = "search hyperparameters with Optuna, here or on a Dask cluster"
 DESCRIPTION = (
@@ -56,7 +62,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
     add_data_options(p, default="digits")
     p.add_argument(
         "--trials",
-        type=_type("positive_int"),
+        type=option_type("positive_int"),
         default=20,
         metavar="N",
         help="trials to run (default: 20)",
@@ -64,32 +70,32 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
     p.add_argument("--space", metavar="JSON", help="the search space (see below)")
     p.add_argument(
         "--cv",
-        type=_type("positive_int"),
+        type=option_type("positive_int"),
         metavar="K",
         help="score each trial by K-fold cross-validation (default: one split)",
     )
     p.add_argument(
         "--validation-fraction",
-        type=_type("fraction"),
+        type=option_type("fraction"),
         default=0.2,
         metavar="F",
         help="share of rows for validation without --cv (default: 0.2)",
     )
     p.add_argument(
         "--timeout",
-        type=_type("positive"),
+        type=option_type("positive"),
         metavar="SECONDS",
         help="start no new trials after this long",
     )
     p.add_argument(
         "--parallel",
-        type=_type("positive_int"),
+        type=option_type("positive_int"),
         default=4,
         metavar="N",
         help="trials suggested and run together (default: 4; results depend on it)",
     )
     add_cluster_options(p)
-    p.add_argument("--seed", type=_type("seed"), default=0, help="random seed (default: 0)")
+    p.add_argument("--seed", type=option_type("seed"), default=0, help="random seed (default: 0)")
     p.add_argument(
         "--out", metavar="MODEL", help="refit the best network on all rows and save it here"
     )
@@ -97,20 +103,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
         "--report", metavar="DIR", help="write trials.csv, tuning.md and tuning.png into DIR"
     )
     p.add_argument("--quiet", action="store_true", help="print only the best parameters")
-    if not full:  # listed in the overall help only (see chainrule.cli.build_parser)
-        return
-    try:
-        from chainrule.cli.options import add_hyperparameters
-    except ImportError as exc:  # scikit-learn missing: say so when run
-        message = str(exc)
-
-        def missing(args: argparse.Namespace) -> int:
-            raise ImportError(message)
-
-        p.set_defaults(run=missing)
-        return
-    add_hyperparameters(p)
-    p.set_defaults(run=run)
+    if full:  # else listed in the overall help only (see chainrule.cli.build_parser)
+        add_hyperparameter_options(p, run)
 
 
 def _aliases() -> dict[str, str]:
@@ -195,7 +189,7 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.tabular import TabularModel, TabularPreprocessor
 
     space = parse_space(args.space)
-    features, y, target, source, task = load_data(args, default="digits")
+    features, y, target, source, task = io.load_data(args, default="digits")
     prep = TabularPreprocessor(names(args.categorical)).fit(features)
     X = prep.transform(features)
     mean, scale = 0.0, 1.0

@@ -134,23 +134,15 @@ def train(
 
     cbs: list[Any] = [] if monitor is None else [monitor]
     cbs.extend(callbacks)
-    min_delta = config.tol or 0.0
-    if early_stopping:
+    if early_stopping or (plateau_stop and config.tol is not None):
+        # On the validation loss with the best weights restored, or on the training loss
+        # (scikit-learn's plateau rule), keeping the last weights.
         cbs.append(
             EarlyStopping(
-                monitor="val_loss",
+                monitor="val_loss" if early_stopping else "loss",
                 patience=config.patience,
-                min_delta=min_delta,
-                restore_best_weights=True,
-            )
-        )
-    elif plateau_stop and config.tol is not None:
-        cbs.append(
-            EarlyStopping(
-                monitor="loss",
-                patience=config.patience,
-                min_delta=min_delta,
-                restore_best_weights=False,
+                min_delta=config.tol or 0.0,
+                restore_best_weights=bool(early_stopping),
             )
         )
     schedule = None

@@ -8,6 +8,8 @@ from typing import Any
 
 import numpy as np
 
+# The recipe draws its figures as chainrule.plotting does: pyplot-free, no global state.
+from chainrule.plotting import _axes as axes  # noqa: F401
 from chainrule.rng import as_generator
 
 TASKS = ("classification", "regression")
@@ -147,19 +149,6 @@ def table(rows: Sequence[dict[str, Any]], columns: Sequence[str] | None = None) 
     except ImportError:
         return list(rows)
     return pd.DataFrame(list(rows), columns=list(columns) if columns else None)
-
-
-def axes(ax: Any, size: tuple[float, float] = (6.0, 4.0)) -> Any:
-    """`ax`, or the axes of a new pyplot-free matplotlib Figure (no global state changes)."""
-    if ax is not None:
-        return ax
-    try:
-        from matplotlib.figure import Figure
-    except ImportError as exc:
-        raise ImportError(
-            'plotting needs matplotlib, which is not installed: pip install "chainrule[plot]"'
-        ) from exc
-    return Figure(figsize=size, layout="constrained").add_subplot()
 
 
 def fmt(value: Any, digits: int = 4) -> str:
