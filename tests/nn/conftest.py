@@ -29,7 +29,7 @@ def check_tensor_grads(
     analytic = [np.zeros_like(t.data) if t.grad is None else t.grad.copy() for t in tensors]
     with no_grad():
         for t, a in zip(tensors, analytic, strict=True):
-            flat = t.data.reshape(-1)
+            flat = t.data.reshape(-1, order="A")  # memory order: a view, also column-major
             assert np.shares_memory(flat, t.data)
             numeric = np.empty_like(flat)
             for j in range(flat.size):
@@ -40,7 +40,9 @@ def check_tensor_grads(
                 f_minus = f().item()
                 flat[j] = v
                 numeric[j] = (f_plus - f_minus) / (2 * eps)
-            np.testing.assert_allclose(a, numeric.reshape(t.data.shape), rtol=rtol, atol=atol)
+            column_major = t.data.flags.f_contiguous and not t.data.flags.c_contiguous
+            numeric = numeric.reshape(t.data.shape, order="F" if column_major else "C")
+            np.testing.assert_allclose(a, numeric, rtol=rtol, atol=atol)
 
 
 @pytest.fixture

@@ -77,8 +77,9 @@ def _as_float64_inputs(inputs: Any) -> list[Tensor]:
         raise ValueError("grad_check needs a non-empty sequence of input tensors or arrays")
     xs = []
     for k, x in enumerate(inputs):
-        try:  # np.array copies, so the caller's data is never perturbed
-            data = np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64)
+        try:  # np.array copies, so the caller's data is never perturbed; row-major, so
+            # that numerical_grad's flat view is a view (Dense weights are column-major)
+            data = np.array(x.data if isinstance(x, Tensor) else x, dtype=np.float64, order="C")
         except (TypeError, ValueError) as err:
             raise ValueError(f"grad_check: input {k} is not numeric ({err})") from None
         xs.append(Tensor(data, requires_grad=True))

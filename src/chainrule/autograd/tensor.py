@@ -10,8 +10,10 @@ receives the sum of their contributions (the lecture's sum rule).
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Sequence
-from typing import Any
+from heapq import heappop, heappush
+from typing import Any, Literal
 
 import numpy as np
 import numpy.typing as npt
@@ -24,6 +26,11 @@ BackwardFn = Callable[[Array], Sequence[Array | None]]
 # A released graph keeps this marker where the closure was, so a second backward() can say why
 # it cannot run instead of silently doing nothing.
 _RELEASED = "released"
+
+# Every tensor gets the next number of this counter when it is created. An op's output is
+# created after its inputs, so numbers grow along every path of the graph; backward() uses
+# that as a ready-made topological order.
+_sequence = itertools.count()
 
 
 def _as_array(data: Any, dtype: npt.DTypeLike | None) -> Array:
@@ -64,9 +71,13 @@ class Tensor:
     Treat ``.grad`` arrays as read-only: the engine may share one array between tensors.
     """
 
-    __slots__ = ("_backward", "_op", "_parents", "data", "grad", "name", "requires_grad")
+    __slots__ = ("_backward", "_op", "_parents", "_seq", "data", "grad", "name", "requires_grad")
     # NumPy must defer to our reflected operators (`array * tensor` -> Tensor.__rmul__).
     __array_ufunc__ = None
+    # Only parameters can own a preallocated gradient buffer (a slot of `Parameter`); for every
+    # other tensor these class-level defaults answer (see `grad_destination`).
+    _grad_buffer: Array | None = None
+    _grad_claimed = False
 
     def __init__(
         self,
@@ -84,6 +95,7 @@ class Tensor:
         self._op = ""
         self._parents: tuple[Tensor, ...] = ()
         self._backward: BackwardFn | str | None = None
+        self._seq = next(_sequence)
 
     # ------------------------------------------------------------------ properties
     @property
@@ -161,6 +173,7 @@ class Tensor:
         out.grad = None
         out.name = None
         out._op = op
+        out._seq = next(_sequence)
         if grad_mode._enabled and backward is not None:
             for p in parents:
                 if p.requires_grad:
@@ -197,20 +210,34 @@ class Tensor:
                     f"backward() needs grad= for a tensor of shape {self.shape}; "
                     "it may be omitted only for a one-element tensor"
                 )
-            seed = np.ones_like(self.data)
+            seed = np.array(1, dtype=self.data.dtype).reshape(self.data.shape)  # ∂E/∂E = 1
         else:
             # A copy: the seed becomes self.grad, which must not alias the caller's array.
             seed = np.array(grad.data if isinstance(grad, Tensor) else grad, dtype=self.dtype)
             if seed.shape != self.shape:
                 raise ValueError(f"grad has shape {seed.shape}, expected {self.shape}")
 
-        order = self._topological_order()
-        pending: dict[int, Array] = {id(self): seed}
-        for node in reversed(order):
-            g = pending.pop(id(node), None)
-            if g is None:  # nothing flows here (e.g. only through a non-differentiable path)
-                continue
+        # Reverse topological order without a separate sort: every tensor is numbered after
+        # the tensors it was computed from, so taking the largest number first visits each node
+        # only after every node that uses it has passed its contribution down (the sum rule).
+        # Gradients not yet passed on, keyed by the tensor itself: tensors hash by identity
+        # (and a dict compares keys by identity first, so Tensor.__eq__ is never called).
+        pending: dict[Tensor, Array] = {self: seed}
+        heap: list[tuple[int, Tensor]] = [(-self._seq, self)]
+        while heap:
+            node = heappop(heap)[1]
+            g = pending.pop(node)
             fn = node._backward
+            if fn is None:  # a leaf (parameter or input): its gradient is complete
+                if node._grad_buffer is None:
+                    acc = g if node.grad is None else node.grad + g
+                    node.grad = acc if type(acc) is np.ndarray else np.asarray(acc)
+                elif g is node._grad_buffer and node.grad is None:  # written there by the op
+                    node.grad = g
+                    node._grad_claimed = False  # type: ignore[misc]
+                else:
+                    _accumulate_in_buffer(node, g)
+                continue
             if fn is _RELEASED:
                 raise RuntimeError(
                     f"the graph behind this {node._op!r} result was released by an earlier "
@@ -219,8 +246,6 @@ class Tensor:
             acc = g if node.grad is None else node.grad + g
             # Arithmetic on 0-d arrays gives NumPy scalars; `.grad` is always an ndarray.
             node.grad = acc if type(acc) is np.ndarray else np.asarray(acc)
-            if fn is None:
-                continue
             contributions = fn(g)  # type: ignore[operator]
             for parent, pg in zip(node._parents, contributions, strict=True):
                 if pg is None or not parent.requires_grad:
@@ -232,34 +257,15 @@ class Tensor:
                     )
                 if pg.dtype != parent.data.dtype:
                     pg = pg.astype(parent.data.dtype)
-                key = id(parent)
-                prev = pending.get(key)
-                # Out of place: `pg` may be shared with another tensor's gradient.
-                pending[key] = pg if prev is None else prev + pg
-        if not retain_graph:
-            for node in order:
-                if node._op:
-                    node._backward = _RELEASED
-                    node._parents = ()
-
-    def _topological_order(self) -> list[Tensor]:
-        """Nodes requiring gradients, each after all of its parents (iterative DFS)."""
-        order: list[Tensor] = []
-        visited: set[int] = set()
-        stack: list[tuple[Tensor, bool]] = [(self, False)]
-        while stack:
-            node, done = stack.pop()
-            if done:
-                order.append(node)
-                continue
-            if id(node) in visited:
-                continue
-            visited.add(id(node))
-            stack.append((node, True))
-            for parent in node._parents:
-                if parent.requires_grad and id(parent) not in visited:
-                    stack.append((parent, False))
-        return order
+                prev = pending.get(parent)
+                if prev is None:
+                    pending[parent] = pg
+                    heappush(heap, (-parent._seq, parent))
+                else:  # out of place: `prev` may be shared with another tensor's gradient
+                    pending[parent] = prev + pg
+            if not retain_graph:  # free the closure (and the arrays it holds) at once
+                node._backward = _RELEASED
+                node._parents = ()
 
     def zero_grad(self) -> None:
         """Clear the accumulated gradient."""
@@ -374,6 +380,49 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         return _ops.transpose(self, None)
+
+
+def _accumulate_in_buffer(leaf: Tensor, g: Array) -> None:
+    """Add the finished gradient `g` to ``leaf.grad`` for a leaf with a gradient buffer.
+
+    Such a leaf (a `Parameter` whose gradients live in one flat array, see
+    `chainrule.nn.flatten_parameters`) always ends with ``leaf.grad`` being that buffer, so an
+    optimizer can update all parameters at once. The buffer belongs to this leaf alone, which
+    is why accumulating in place there is safe.
+    """
+    buf = leaf._grad_buffer
+    assert buf is not None
+    leaf._grad_claimed = False
+    current = leaf.grad
+    if current is None:
+        if g is not buf:  # else an op already wrote the whole gradient there
+            np.copyto(buf, g)
+    elif current is buf:
+        buf += g  # accumulating across backward() calls
+    else:  # a gradient assigned by hand
+        np.add(current, g, out=buf)
+    leaf.grad = buf
+
+
+def memory_order(a: Array) -> Literal["C", "F"]:
+    """The memory layout of `a`: "F" if column-major (and not also row-major), else "C"."""
+    return "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
+
+
+def grad_destination(t: Tensor) -> Array | None:
+    """A preallocated array where an op's backward may write ∂E/∂t, or None.
+
+    Ops call this for their inputs whose gradient they compute in one piece (e.g. ∂E/∂W in a
+    dense layer) and write into the array with ``out=`` instead of allocating. It returns the
+    leaf's gradient buffer only when that is safe: `t` has no gradient yet (so nothing in the
+    buffer is needed) and no other op of this backward pass has been handed the buffer (a
+    tensor used twice gets one direct write; the others are summed as usual).
+    """
+    buf = t._grad_buffer
+    if buf is None or t.grad is not None or t._grad_claimed:
+        return None
+    t._grad_claimed = True
+    return buf
 
 
 def _raw(x: Any) -> Any:

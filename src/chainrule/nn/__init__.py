@@ -20,6 +20,7 @@ from chainrule.nn.activations import (
 )
 from chainrule.nn.dense import Dense, Linear
 from chainrule.nn.dropout import Dropout
+from chainrule.nn.flatten import FlatBuffer, flatten_parameters
 from chainrule.nn.init import INITIALIZERS, get_initializer
 from chainrule.nn.losses import (
     LOSSES,
@@ -43,6 +44,7 @@ __all__ = [
     "CrossEntropyLoss",
     "Dense",
     "Dropout",
+    "FlatBuffer",
     "Identity",
     "IncompatibleKeys",
     "LeakyReLU",
@@ -56,6 +58,7 @@ __all__ = [
     "Softmax",
     "SquaredError",
     "Tanh",
+    "flatten_parameters",
     "functional",
     "get_activation",
     "get_initializer",

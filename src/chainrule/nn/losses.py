@@ -168,11 +168,59 @@ def _labels(target: Any, n: int, n_classes: int) -> Array:
     elif y.dtype.kind not in "iu":
         raise ValueError(f"cross_entropy: labels must be integer class indices, got {y.dtype}")
     y = y.astype(np.intp, copy=False)
-    if n and (y.min() < 0 or y.max() >= n_classes):
+    # One reduction checks both bounds: seen as unsigned, a negative label is huge. (This runs
+    # every step; maximum.reduce is y.max() without its Python-level wrapper.)
+    if n and np.maximum.reduce(y.view(np.uintp)) >= n_classes:
         raise ValueError(
             f"cross_entropy: labels must lie in [0, {n_classes}), got {y.min()}..{y.max()}"
         )
     return y
+
+
+def _shift(a: Array, a_y: Array) -> Any:
+    """The m of softmax(a) = e^(a − m) / Σ e^(a − m): the batch's maximum when it will do, else
+    each row's maximum (an (N, 1) column).
+
+    Softmax does not depend on m, but m must keep e^(a − m) ≤ 1 (no overflow) and leave each
+    row's largest term a normal number (no precision lost to underflow). Each row's own maximum
+    always does; the batch's maximum does whenever every row's maximum lies within
+    log(tiny/eps) ≈ −71 (float32) of it, which holds if every target logit a_{n,yₙ} does. That
+    is checked in two fast reductions, while NumPy's max along a short last axis is slow (for
+    10 classes it costs more than the whole rest of the loss).
+    """
+    m = np.maximum.reduce(a, axis=None)  # a.max() without the Python-level wrapper
+    lowest = _LOWEST_SAFE.get(a.dtype)
+    if lowest is None:
+        info = np.finfo(a.dtype)
+        lowest = _LOWEST_SAFE[a.dtype] = float(np.log(info.tiny / info.eps))
+    if np.minimum.reduce(a_y) - m >= lowest:  # False for NaN: the rows' maxima handle those
+        return m
+    return a.max(axis=1, keepdims=True)
+
+
+_LOWEST_SAFE: dict[np.dtype[Any], float] = {}  # log(tiny / eps) per floating dtype
+_ONES: dict[tuple[int, np.dtype[Any]], Array] = {}
+_ROW_STARTS: dict[tuple[int, int], Array] = {}
+
+
+def _row_starts(n: int, c: int) -> Array:
+    """0, c, 2c, ...: the flat index of each row's first element (kept, read-only)."""
+    v = _ROW_STARTS.get((n, c))
+    if v is None:
+        if len(_ROW_STARTS) > 64:  # batch sizes vary little; do not grow without bound
+            _ROW_STARTS.clear()
+        v = _ROW_STARTS[(n, c)] = np.arange(0, n * c, c)
+        v.flags.writeable = False
+    return v
+
+
+def _ones(c: int, dtype: np.dtype[Any]) -> Array:
+    """A read-only vector of c ones (kept: the loss needs one every step)."""
+    v = _ONES.get((c, dtype))
+    if v is None:
+        v = _ONES[(c, dtype)] = np.ones(c, dtype)
+        v.flags.writeable = False
+    return v
 
 
 def cross_entropy(
@@ -202,25 +250,29 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     y = _labels(target, n, c)
-    dtype, eps, rows = a.dtype, float(label_smoothing), np.arange(n)
+    dtype, eps = a.dtype, float(label_smoothing)
     w = None if weight is None else np.asarray(weight, dtype=dtype)
     if w is not None and w.shape != (c,):
         raise ValueError(f"cross_entropy: weight has shape {w.shape}, expected ({c},)")
 
-    shifted = a - a.max(axis=1, keepdims=True)
-    picked = shifted[rows, y]
+    flat_y = _row_starts(n, c) + y  # where the a_{n,yₙ} sit in the flattened batch
+    a_y = a.take(flat_y)
+    shifted = a - _shift(a, a_y)  # a − m: e^(a − m) cannot overflow
+    picked = shifted.take(flat_y)
     if eps:  # Σ_c w_c (a_c − m), needed for the smoothed term before shifted is overwritten
         smooth_sum = shifted.sum(axis=1) if w is None else shifted @ w
     p = np.exp(shifted, out=shifted)  # reuse the buffer: p = softmax(a) after the division
-    total = p.sum(axis=1)
+    # Row sums as a matrix-vector product: for few classes much faster than sum(axis=1).
+    total = p @ _ones(c, dtype)
     p /= total[:, None]
-    lse = np.log(total)  # log Σ e^(a − m) ≥ 0
+    lse = np.log(total)  # log Σ e^(a − m)
     nll = lse - picked  # −log p_y
 
     s = _normalized_weights(sample_weight, n, dtype, "cross_entropy")
     simple = w is None and s is None and not eps
     if simple:
-        value = float(nll.sum(dtype=np.float64)) / n
+        value = float(np.add.reduce(nll, dtype=np.float64)) / n
+        p.reshape(-1)[flat_y] -= 1  # p − onehot(y): the gradient but for its factor g/N
     else:
         s = np.full(n, 1.0, dtype) if s is None else s
         wy = np.ones(n, dtype) if w is None else w[y]
@@ -236,13 +288,11 @@ def cross_entropy(
 
     def backward(g: Array) -> tuple[Array]:
         if simple:  # (p − onehot(y)) · g / N
-            grad = p * (g / n)
-            grad[rows, y] -= g / n
-            return (grad,)
+            return (p * (g / n),)
         # ∂ℓₙ/∂aₙ = p [(1−ε) w_y + ε Σw / C] − (1−ε) w_y onehot(y) − (ε/C) w
         cg = coef * g
         grad = p * (cg * ((1.0 - eps) * wy + eps * w_sum / c))[:, None]
-        grad[rows, y] -= cg * (1.0 - eps) * wy
+        grad.reshape(-1)[flat_y] -= cg * (1.0 - eps) * wy
         if eps:
             grad -= (eps / c) * cg[:, None] * (1.0 if w is None else w)
         return (grad,)

@@ -201,6 +201,17 @@ class Module:
         for p in self.parameters():
             p.grad = None
 
+    def flatten_parameters(self) -> Module:
+        """Lay every parameter out in one flat buffer, gradients in another; return self.
+
+        The optimizer then updates the whole model with one call per step instead of one per
+        parameter (see `chainrule.nn.flatten_parameters`, which also explains the caveats).
+        """
+        from chainrule.nn.flatten import flatten_parameters  # flatten.py imports this module
+
+        flatten_parameters(self)
+        return self
+
     def apply(self, fn: Callable[[Module], Any]) -> Module:
         """Call ``fn(module)`` on every sub-module and then on this one; return self."""
         for module in reversed(list(self.modules())):
@@ -308,10 +319,17 @@ class Sequential(Module):
     ``Sequential(Dense(N0, N1), Sigmoid(), Dense(N1, N2), Sigmoid(), ...)``. The modules are
     named by position ("0", "1", ...), so the first weight is ``"0.weight"`` in the state dict.
     Supports ``len``, iteration, ``seq[i]`` and ``seq[i:j]`` (a new Sequential sharing modules).
+
+    With ``fuse=True`` (the default) a chain of only `Dense` layers and ReLU / tanh / sigmoid /
+    identity activations runs as one op (`chainrule.nn.fused.dense_chain`): same gradients,
+    less overhead and memory. ``fuse=False`` records each layer as its own op.
     """
 
-    def __init__(self, *modules: Module) -> None:
+    fuse = True  # class default, for instances unpickled from before the option existed
+
+    def __init__(self, *modules: Module, fuse: bool = True) -> None:
         super().__init__()
+        self.fuse = bool(fuse)
         for module in modules:
             self.append(module)
 
@@ -323,6 +341,12 @@ class Sequential(Module):
         return self
 
     def forward(self, x: Any) -> Any:
+        if self.fuse:
+            layers = _fused.plan_chain(self._modules.values())
+            if layers is not None:
+                out = _fused.dense_chain(x, layers)
+                if out is not None:
+                    return out
         for module in self._modules.values():
             x = module(x)
         return x
@@ -336,10 +360,13 @@ class Sequential(Module):
     def __getitem__(self, index: int | slice) -> Any:
         mods = list(self._modules.values())
         if isinstance(index, slice):
-            return Sequential(*mods[index])
+            return Sequential(*mods[index], fuse=self.fuse)
         try:
             return mods[index]
         except IndexError:
             raise IndexError(
                 f"index {index} out of range for Sequential of length {len(mods)}"
             ) from None
+
+
+from chainrule.nn import fused as _fused  # noqa: E402  (imports nothing from this module)

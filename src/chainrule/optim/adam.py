@@ -10,10 +10,12 @@ import numpy as np
 
 from chainrule.autograd.tensor import Array
 from chainrule.optim.optimizer import (
+    FLUSH_EVERY,
     Optimizer,
     ParamsLike,
     check_bool,
     check_number,
+    flush_subnormals,
     state_buffer,
 )
 
@@ -115,23 +117,28 @@ class Adam(Optimizer):
                 g = d
         m, v = state["exp_avg"], state["exp_avg_sq"]
         e = self._scratch(w, 1)
-        np.subtract(g, m, out=e)
-        e *= 1.0 - beta1
-        m += e  # m + (1 − β₁)(g − m) = β₁m + (1 − β₁)g, PyTorch's lerp form
+        m *= beta1
+        np.multiply(g, 1.0 - beta1, out=e)
+        m += e  # m ← β₁m + (1 − β₁)g (this order reads one array less than PyTorch's lerp)
         np.multiply(g, g, out=e)
         e *= 1.0 - beta2
         v *= beta2
         v += e  # v ← β₂v + (1 − β₂)g²
+        if t % FLUSH_EVERY == 0:  # keep the averages out of the slow subnormal range
+            flush_subnormals(m)
+            flush_subnormals(v)
         if group["amsgrad"]:
             v_max = state_buffer(state, "max_exp_avg_sq", w)
             np.maximum(v_max, v, out=v_max)
             v = v_max
-        # η m̂ / (√v̂ + ε) = (η / (1 − β₁ᵗ)) · m / (√v / √(1 − β₂ᵗ) + ε)
+        # η m̂ / (√v̂ + ε) = η c / (1 − β₁ᵗ) · m / (√v + ε c) with c = √(1 − β₂ᵗ): the same
+        # number, one pass over the arrays fewer than dividing √v by c (a pass costs as much
+        # as a small layer's matrix product)
+        c = math.sqrt(1.0 - beta2**t)
         np.sqrt(v, out=e)
-        e /= math.sqrt(1.0 - beta2**t)
-        e += group["eps"]
+        e += group["eps"] * c
         np.divide(m, e, out=e)
-        e *= lr / (1.0 - beta1**t)
+        e *= lr * c / (1.0 - beta1**t)
         w -= e
 
 
