@@ -19,6 +19,7 @@ from chainrule.nn import (
     l1_penalty,
     l2_penalty,
 )
+from chainrule.nn.flatten import flatten_parameters
 from chainrule.optim import Optimizer
 from chainrule.optim import make_optimizer as _make_optimizer
 
@@ -68,12 +69,17 @@ def make_optimizer(config: Config, model: Module) -> Optimizer:
     Weight decay of AdamW (its default λ = 0.01) applies to the weights only, like the l1/l2
     penalties: biases and batch-norm parameters are left alone.
     """
+    # Parameters are laid out in one flat buffer, each optimizer group's consecutively, so the
+    # optimizer runs its rule once per group and step instead of once per array.
     if config.optimizer != "adamw":
-        return _make_optimizer(config.optimizer, list(model.parameters()), config.learning_rate)
+        params = list(model.parameters())
+        flatten_parameters(params)
+        return _make_optimizer(config.optimizer, params, config.learning_rate)
     decayed, other = [], []
     for module in model.modules():
         for name, p in module.named_parameters(recurse=False):
             (decayed if name in module.penalized_parameters else other).append(p)
+    flatten_parameters([*decayed, *other])
     groups = [{"params": decayed}]
     if other:
         groups.append({"params": other, "weight_decay": 0.0})

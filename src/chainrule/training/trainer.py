@@ -23,6 +23,7 @@ from chainrule.augment import MixedTargets
 from chainrule.autograd import Tensor, no_grad
 from chainrule.data import check_batch_size, iter_batches, n_batches
 from chainrule.errors import TrainingDiverged
+from chainrule.optim.flat import contiguous_view
 from chainrule.training.callbacks import Callback, LearningRateScheduler
 from chainrule.training.checkpoint import load_checkpoint, restore_trainer, trainer_state
 from chainrule.training.history import History
@@ -41,7 +42,10 @@ class _WeightGuard:
     non-finite (so a diverged model keeps its last finite weights)."""
 
     def __init__(self, params: Sequence[Any]) -> None:
-        self.arrays = [p.data for p in params]
+        arrays = [p.data for p in params]
+        # Flattened parameters (`nn.flatten_parameters`): one copy and one sum for all of them.
+        flat = contiguous_view(arrays)
+        self.arrays = arrays if flat is None else [flat]
         self.backup = [np.empty_like(a) for a in self.arrays]
 
     def save(self) -> None:
