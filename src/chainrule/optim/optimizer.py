@@ -113,6 +113,17 @@ class Optimizer:
         self.param_groups.append(group)
         self._layouts.append(([], None))
 
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickle, deepcopy and joblib copy everything but the remembered flat layouts.
+
+        A layout is recognised by the identity of the parameters' arrays, and a copy keeps
+        identities (memo) while it gives every view its own memory: a remembered layout would
+        then update a buffer that no parameter uses any more. The copy looks for its own.
+        """
+        state = self.__dict__.copy()
+        state["_layouts"] = [([], None) for _ in self.param_groups]
+        return state
+
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate (and normalise in place) a group's hyperparameters; subclasses extend."""
         group["lr"] = check_number("lr", group["lr"], low=0.0)
