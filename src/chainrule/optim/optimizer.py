@@ -13,7 +13,8 @@ Two promises make optimizers safe to combine with the rest of the library:
 
 Updates run as NumPy ufuncs writing into preallocated buffers (``out=``), so a step allocates no
 arrays after the first. When a group's parameters are views into one flat buffer (see
-`chainrule.nn.flatten_parameters`), the rule runs once on the whole buffer (`chainrule.optim.flat`).
+`chainrule.fast.flatten_parameters`), the rule runs once on the whole buffer
+(`chainrule.fast.groups`).
 """
 
 from __future__ import annotations
@@ -25,8 +26,9 @@ from typing import Any, ClassVar
 import numpy as np
 
 from chainrule.autograd import Tensor
-from chainrule.autograd.tensor import Array, memory_order
-from chainrule.optim.flat import FlatGroup, find_flat_group
+from chainrule.autograd.tensor import Array
+from chainrule.fast.flat import memory_order
+from chainrule.fast.groups import FlatGroup, find_flat_group
 
 ParamsLike = Iterable[Tensor] | Iterable[dict[str, Any]]
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 
 import chainrule as cr
-from chainrule.autograd.tensor import grad_destination
+from chainrule.fast.flat import grad_destination
 from chainrule.nn import Parameter
 
 

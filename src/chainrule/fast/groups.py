@@ -1,6 +1,10 @@
 """One update for a whole parameter group whose parameters live in one flat buffer.
 
-After `chainrule.nn.flatten_parameters`, every parameter is a view into one flat array, and
+Fast path for: `Optimizer.step`'s loop ``for p in group: rule(p.data, p.grad, state[p])``.
+It must give the same numbers (the rule is element-wise): ``tests/fast/test_groups.py`` steps
+a flattened and a plain copy of the same model and compares weights and optimizer state.
+
+After `chainrule.fast.flatten_parameters`, every parameter is a view into one flat array, and
 ``backward()`` leaves every gradient in a view of one flat gradient array. An update rule is
 element-wise, so for such a group ``rule(w, g, state)`` on the two flat arrays does in one call
 what the per-parameter loop does in one call per parameter: a dozen NumPy calls per step
@@ -21,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import Tensor
-from chainrule.autograd.tensor import Array, memory_order
+from chainrule.autograd.tensor import Array
+from chainrule.fast.flat import memory_order
 
 
 def _address(a: Array) -> int:
@@ -83,10 +88,6 @@ class FlatGroup:
     def grads_ready(self) -> bool:
         """Every parameter's gradient is its buffer (so the flat gradient is complete)."""
         return all(p.grad is b for p, b in zip(self.params, self.grad_views, strict=True))
-
-    def same_layout(self) -> bool:
-        """No parameter's ``.data`` has been rebound since the layout was found."""
-        return all(p.data is v for p, v in zip(self.params, self.views, strict=True))
 
     def ready(self, state: dict[Tensor, dict[str, Any]]) -> bool:
         """The flat path applies to this step: same layout, every gradient in its buffer, and

@@ -1,7 +1,7 @@
 """Optimizers on flattened parameters (`flatten_parameters`) take the same steps as without.
 
 When a group's parameters and gradients are consecutive views of one buffer each, `step()`
-updates the whole group with one call of the rule (`chainrule.optim.flat`); these tests pin
+updates the whole group with one call of the rule (`chainrule.fast.groups`); these tests pin
 that down against the per-parameter loop, including the awkward cases: a step where some
 gradient is missing, checkpoints, flattening after the optimizer exists, several groups.
 """
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.fast.groups import find_flat_group
 from chainrule.nn import Dense, ReLU, Sequential, flatten_parameters
 from chainrule.optim import SGD, Adam, AdamW, RMSprop
-from chainrule.optim.flat import find_flat_group
 from chainrule.optim.optimizer import FLUSH_EVERY
 
 CASES = [
@@ -156,7 +156,7 @@ def test_a_group_of_one_parameter_or_plain_arrays_has_no_flat_layout():
 
 
 def test_contiguous_view_covers_consecutive_parameters_only():
-    from chainrule.optim.flat import contiguous_view
+    from chainrule.fast.groups import contiguous_view
 
     model = net()
     assert contiguous_view([p.data for p in model.parameters()]) is None
