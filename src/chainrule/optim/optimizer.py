@@ -11,8 +11,11 @@ Two promises make optimizers safe to combine with the rest of the library:
   (flat) buffer;
 * ``p.grad`` is only read, never written: the engine may share one gradient array between tensors.
 
-Updates run as NumPy ufuncs writing into preallocated buffers (``out=``), so a step allocates no
-arrays after the first. When a group's parameters are views into one flat buffer (see
+Each optimizer module writes its rule twice, side by side: a plain function as the lecture
+writes it (`sgd_rule`, `adam_rule`, `rmsprop_rule`: new arrays, every symbol in sight), which the
+tests use as the reference, and the in-place fast path it calls from `_update`
+(`chainrule.fast.updates`: NumPy ``out=``, so a step allocates no arrays after the first).
+When a group's parameters are views into one flat buffer (see
 `chainrule.fast.flatten_parameters`), the rule runs once on the whole buffer
 (`chainrule.fast.groups`).
 """
@@ -29,6 +32,17 @@ from chainrule.autograd import Tensor
 from chainrule.autograd.tensor import Array
 from chainrule.fast.flat import memory_order
 from chainrule.fast.groups import FlatGroup, find_flat_group
+from chainrule.fast.updates import FLUSH_EVERY, flush_subnormals, state_buffer
+
+__all__ = [
+    "FLUSH_EVERY",
+    "Optimizer",
+    "ParamsLike",
+    "check_bool",
+    "check_number",
+    "flush_subnormals",
+    "state_buffer",
+]
 
 ParamsLike = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -362,33 +376,6 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
-
-
-# Every this many steps, `flush_subnormals` clears the running averages (see there).
-FLUSH_EVERY = 32
-
-
-def flush_subnormals(a: Array) -> None:
-    """Set the subnormal numbers of `a` (0 < |x| < the smallest normal number) to 0, in place.
-
-    A running average of a gradient that has become exactly 0 (a dead ReLU unit) or tiny
-    (a confident softmax) decays geometrically, m ← β m, through the subnormal range before it
-    reaches 0. x86 CPUs compute on subnormal numbers about a hundred times more slowly, and a
-    few percent of them make every pass of the update over the whole buffer slower: late in a
-    long training the steps were 10-15% slower. Values below 1.2e-38 (float32) carry no
-    weight in an update that divides by √v + ε, so they are set to 0, as GPUs and
-    ``torch.set_flush_denormal(True)`` do in hardware. Optimizers call this every
-    `FLUSH_EVERY` steps, which costs three passes over the buffer each time.
-    """
-    np.copyto(a, 0, where=np.abs(a) < np.finfo(a.dtype).tiny)
-
-
-def state_buffer(state: dict[str, Any], name: str, w: Array) -> Array:
-    """An optional state buffer, created at zero if its option was switched on mid-training."""
-    buf = state.get(name)
-    if buf is None:
-        buf = state[name] = np.zeros_like(w)
-    return buf
 
 
 def _plain(value: Any) -> Any:
