@@ -3,7 +3,8 @@
 Backpropagation is the recursive chain rule over the computational graph. Every operation on
 tensors builds an output tensor holding its value, its parents and a small `_backward` closure
 that maps the gradient of the output, ∂E/∂out, to the gradients of the parents,
-∂E/∂in = ∂E/∂out · ∂out/∂in (the local derivatives live beside each op in `ops.py`).
+∂E/∂in = ∂E/∂out · ∂out/∂in (the local derivatives live beside each op, listed in one table by
+`chainrule.autograd.derivatives`, docs/derivatives.md).
 `backward()` visits the graph once in reverse topological order; a value used on several paths
 receives the sum of their contributions (the lecture's sum rule).
 """
