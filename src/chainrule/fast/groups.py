@@ -183,3 +183,48 @@ def find_flat_group(params: Sequence[Tensor]) -> FlatGroup | None:
     base, start, stop = data
     gbase, gstart, gstop = grad
     return FlatGroup(params, base[start:stop], gbase[gstart:gstop])
+
+
+class GroupLayout:
+    """What an optimizer remembers of one parameter group's flat layout between steps.
+
+    The layout is looked for again only when a parameter's ``.data`` has been rebound. A copy
+    (pickle, deepcopy, joblib) remembers nothing: it keeps the identity of the parameters'
+    arrays but gives every view its own memory, so a remembered layout would update a buffer
+    that no parameter uses any more; the copy looks for its own.
+    """
+
+    def __init__(self) -> None:
+        self.datas: list[Array] = []  # the parameters' .data when the layout was examined
+        self.flat: FlatGroup | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"datas": [], "flat": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def flat_for_step(
+        self,
+        params: Sequence[Tensor],
+        state: dict[Tensor, dict[str, Any]],
+        init_state: Callable[[Array, dict[str, Any]], dict[str, Any]],
+        group: dict[str, Any],
+    ) -> FlatGroup | None:
+        """The group's flat layout if this step can use it (state gathered), else None."""
+        flat = self.flat
+        if flat is not None and flat.ready(state):
+            return flat
+        if len(self.datas) != len(params) or any(
+            p.data is not d for p, d in zip(params, self.datas, strict=True)
+        ):
+            flat = self.flat = find_flat_group(params)
+            self.datas = [p.data for p in params]
+        if flat is None:
+            return None
+        if not flat.grads_ready():
+            flat.state = None  # this step goes parameter by parameter: gather the state later
+            return None
+        if not flat.adopt_state(state, lambda w: init_state(w, group)):
+            return None
+        return flat

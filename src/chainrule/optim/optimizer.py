@@ -31,7 +31,7 @@ import numpy as np
 from chainrule.autograd import Tensor
 from chainrule.autograd.tensor import Array
 from chainrule.fast.flat import memory_order
-from chainrule.fast.groups import FlatGroup, find_flat_group
+from chainrule.fast.groups import GroupLayout
 from chainrule.fast.updates import FLUSH_EVERY, flush_subnormals, state_buffer
 
 __all__ = [
@@ -83,9 +83,8 @@ class Optimizer:
         self.state: dict[Tensor, dict[str, Any]] = {}
         self._workspace: dict[tuple[np.dtype[Any], int], Array] = {}
         self._max_size = 0
-        # Per group: (the parameters' .data arrays when the layout was last examined, the flat
-        # layout found then or None). Examined again whenever a parameter's .data changes.
-        self._layouts: list[tuple[list[Array], FlatGroup | None]] = []
+        # Per group: its flat layout, if any (the fast path, `chainrule.fast.groups`).
+        self._layouts: list[GroupLayout] = []
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -127,18 +126,7 @@ class Optimizer:
         group = {**self.defaults, **param_group, "params": params}
         self._check_group(group)
         self.param_groups.append(group)
-        self._layouts.append(([], None))
-
-    def __getstate__(self) -> dict[str, Any]:
-        """Pickle, deepcopy and joblib copy everything but the remembered flat layouts.
-
-        A layout is recognised by the identity of the parameters' arrays, and a copy keeps
-        identities (memo) while it gives every view its own memory: a remembered layout would
-        then update a buffer that no parameter uses any more. The copy looks for its own.
-        """
-        state = self.__dict__.copy()
-        state["_layouts"] = [([], None) for _ in self.param_groups]
-        return state
+        self._layouts.append(GroupLayout())
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate (and normalise in place) a group's hyperparameters; subclasses extend."""
@@ -155,14 +143,15 @@ class Optimizer:
             PyTorch); its result is returned.
         """
         loss = closure() if closure is not None else None
-        for i, group in enumerate(self.param_groups):
-            flat = self._layouts[i][1]
-            if flat is None or not flat.ready(self.state):
-                flat = self._prepare_flat(i, group)
-            if flat is not None:  # the whole group in one update
+        for group, layout in zip(self.param_groups, self._layouts, strict=True):
+            # Fast path: a group laid out in one flat buffer is updated in one call of the rule
+            # (`chainrule.fast.groups`); the same numbers as the loop below.
+            flat = layout.flat_for_step(group["params"], self.state, self._init_state, group)
+            if flat is not None:
                 self._update(flat.data, flat.grad, flat.state, group)  # type: ignore[arg-type]
                 flat.sync_state()
                 continue
+            # The definition: each parameter's rule, w ← w − Δw.
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -176,29 +165,6 @@ class Optimizer:
                     state = self.state[p] = self._init_state(p.data, group)
                 self._update(p.data, g, state, group)
         return loss
-
-    def _prepare_flat(self, i: int, group: dict[str, Any]) -> FlatGroup | None:
-        """Group i's flat layout if this step can use it (state gathered), else None.
-
-        The layout is looked for again only when a parameter's ``.data`` has been rebound.
-        """
-        params = group["params"]
-        datas, flat = self._layouts[i]
-        if len(datas) != len(params) or any(
-            p.data is not d for p, d in zip(params, datas, strict=True)
-        ):
-            flat = find_flat_group(params)
-            self._layouts[i] = ([p.data for p in params], flat)
-        if flat is None:
-            return None
-        if not flat.grads_ready():
-            flat.state = None  # this step goes parameter by parameter: gather the state later
-            return None
-        if not flat.ready(self.state) and not flat.adopt_state(
-            self.state, lambda w: self._init_state(w, group)
-        ):
-            return None
-        return flat
 
     def _init_state(self, w: Array, group: dict[str, Any]) -> dict[str, Any]:
         """Fresh state for parameter data `w` (before its first step)."""
@@ -304,7 +270,7 @@ class Optimizer:
             new_state[p] = self._load_entries(index, p, entries, group)
         self.param_groups = new_groups
         self.state = new_state
-        self._layouts = [([], None) for _ in new_groups]  # the flat state must be gathered anew
+        self._layouts = [GroupLayout() for _ in new_groups]  # the flat state must be gathered anew
 
     def _load_entries(
         self, index: int, p: Tensor, entries: Mapping[str, Any], group: dict[str, Any]
