@@ -22,9 +22,11 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.tensor import Array
+from chainrule.fast.flat import memory_order
 
 __all__ = [
     "FLUSH_EVERY",
+    "Workspace",
     "adam_update_",
     "flush_subnormals",
     "rmsprop_update_",
@@ -33,6 +35,30 @@ __all__ = [
 ]
 
 Scratch = Callable[[Array, int], Array]
+
+
+class Workspace:
+    """``scratch(w, slot)``: a reusable array shaped like `w`, in `w`'s memory layout.
+
+    One array per dtype and slot, as large as the largest parameter reserved, shared by all
+    parameters (an optimizer's steps run one after another), so updates allocate nothing.
+    """
+
+    def __init__(self) -> None:
+        self._arrays: dict[tuple[np.dtype[Any], int], Array] = {}
+        self._size = 0
+
+    def reserve(self, size: int) -> None:
+        """Make later arrays at least `size` elements long."""
+        self._size = max(self._size, size)
+
+    def __call__(self, w: Array, slot: int) -> Array:
+        key = (w.dtype, slot)
+        buf = self._arrays.get(key)
+        if buf is None or buf.size < w.size:
+            buf = self._arrays[key] = np.empty(max(self._size, w.size), dtype=w.dtype)
+        return buf[: w.size].reshape(w.shape, order=memory_order(w))
+
 
 # Every this many steps, `flush_subnormals` clears the running averages (see there).
 FLUSH_EVERY = 32

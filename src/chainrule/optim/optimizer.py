@@ -30,9 +30,8 @@ import numpy as np
 
 from chainrule.autograd import Tensor
 from chainrule.autograd.tensor import Array
-from chainrule.fast.flat import memory_order
 from chainrule.fast.groups import GroupLayout
-from chainrule.fast.updates import FLUSH_EVERY, flush_subnormals, state_buffer
+from chainrule.fast.updates import FLUSH_EVERY, Workspace, flush_subnormals, state_buffer
 
 __all__ = [
     "FLUSH_EVERY",
@@ -81,8 +80,8 @@ class Optimizer:
         self.defaults: dict[str, Any] = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Tensor, dict[str, Any]] = {}
-        self._workspace: dict[tuple[np.dtype[Any], int], Array] = {}
-        self._max_size = 0
+        # Reusable arrays for the in-place updates (`chainrule.fast.updates`).
+        self._scratch = Workspace()
         # Per group: its flat layout, if any (the fast path, `chainrule.fast.groups`).
         self._layouts: list[GroupLayout] = []
         groups = list(params)
@@ -122,7 +121,7 @@ class Optimizer:
             if id(p) in seen:
                 raise ValueError("a parameter appears more than once in the optimizer's params")
             seen.add(id(p))
-            self._max_size = max(self._max_size, p.size)
+            self._scratch.reserve(p.size)
         group = {**self.defaults, **param_group, "params": params}
         self._check_group(group)
         self.param_groups.append(group)
@@ -173,14 +172,6 @@ class Optimizer:
     def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Apply one step to `w` in place, given its gradient `g` (read only)."""
         raise NotImplementedError
-
-    def _scratch(self, w: Array, slot: int) -> Array:
-        """A reusable buffer shaped like `w` (shared by all parameters: steps are sequential)."""
-        key = (w.dtype, slot)
-        buf = self._workspace.get(key)
-        if buf is None or buf.size < w.size:
-            buf = self._workspace[key] = np.empty(max(self._max_size, w.size), dtype=w.dtype)
-        return buf[: w.size].reshape(w.shape, order=memory_order(w))  # w's memory layout
 
     def zero_grad(self) -> None:
         """Clear every parameter's gradient (set it to None, so the next backward starts anew)."""
