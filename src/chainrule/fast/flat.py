@@ -2,8 +2,9 @@
 
 Fast path for: the optimizer's loop over parameter arrays (`chainrule.optim.Optimizer.step`)
 and the leaf's ``grad ← grad + g`` (`chainrule.autograd.Tensor._accumulate_grad`). It must give
-the same numbers as those plain versions: ``tests/fast/test_flat.py`` trains a flattened and a
-plain model side by side on random inputs and compares every weight and gradient.
+the same numbers as those plain versions: ``tests/fast/test_flat.py`` checks the accumulation
+against ``grad ← grad + g``, and ``tests/fast/test_groups.py`` and ``test_dense_chain.py`` train
+or differentiate a flattened and a plain model side by side and compare weights and gradients.
 
 A network of K layers has 2K parameter arrays. An optimizer step applies the same element-wise
 rule to each, about a dozen NumPy calls per array; for a small network those calls, not the
