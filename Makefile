@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Python sources ruff checks (the docs' generated Markdown pages are left alone).
 LINT := src tests benchmarks docs/build_docs.py docs/tutorials/*.py
 
-.PHONY: run test format docs clean
+.PHONY: run test test-fast test-ci format docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -22,6 +22,17 @@ test: $(STAMP)
 	$(VENV)/bin/ruff check $(LINT)
 	$(VENV)/bin/ruff format --check $(LINT)
 	$(PY) -m pytest
+
+# The edit loop: the tests not marked slow (under a minute), no lint.
+test-fast: $(STAMP)
+	$(PY) -m pytest -q -m "not slow"
+
+# CI: `make test` with PyTorch (CPU) installed, so the parity tests against torch.optim run
+# on every submission. PyTorch is a test-only tool, never a dependency of the library.
+TORCH_VERSION := 2.13.0
+test-ci: $(STAMP)
+	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
+	$(MAKE) test
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix $(LINT)

@@ -29,6 +29,7 @@ _LAZY = {
 }
 _SUBMODULES = {
     "autograd",
+    "fast",
     "nn",
     "optim",
     "viz",

@@ -230,12 +230,29 @@ def abs(a: Tensor) -> Tensor:
     return Tensor._make(np.abs(a.data), (a,), backward, "abs")
 
 
+def derivative_from_output(name: str, z: Array) -> Array:
+    """σ′(a) written through the output z = σ(a), for the activations where that is possible.
+
+    relu: [z > 0] (= [a > 0]);  sigmoid: z(1 − z);  tanh: 1 − z².
+
+    The one place these three derivatives are written: the ops below and the fused dense
+    chain (`chainrule.fast.dense_chain`) both use it.
+    """
+    if name == "relu":
+        return z > 0
+    if name == "sigmoid":
+        return z * (1 - z)
+    if name == "tanh":
+        return 1 - z * z
+    raise ValueError(f"no derivative through the output for {name!r}")
+
+
 def relu(a: Tensor) -> Tensor:
     """max(a, 0).  ∂out/∂a = 1 where a > 0, else 0."""
     out = np.maximum(a.data, 0)
 
     def backward(g: Array) -> tuple[Array]:
-        return (g * (a.data > 0),)
+        return (g * derivative_from_output("relu", out),)
 
     return Tensor._make(out, (a,), backward, "relu")
 
@@ -252,7 +269,7 @@ def sigmoid(a: Tensor) -> Tensor:
     out = stable_sigmoid(a.data)
 
     def backward(g: Array) -> tuple[Array]:
-        return (g * out * (1 - out),)
+        return (g * derivative_from_output("sigmoid", out),)
 
     return Tensor._make(out, (a,), backward, "sigmoid")
 
@@ -262,7 +279,7 @@ def tanh(a: Tensor) -> Tensor:
     out = np.tanh(a.data)
 
     def backward(g: Array) -> tuple[Array]:
-        return (g * (1 - out * out),)
+        return (g * derivative_from_output("tanh", out),)
 
     return Tensor._make(out, (a,), backward, "tanh")
 

@@ -3,7 +3,8 @@
 Backpropagation is the recursive chain rule over the computational graph. Every operation on
 tensors builds an output tensor holding its value, its parents and a small `_backward` closure
 that maps the gradient of the output, ∂E/∂out, to the gradients of the parents,
-∂E/∂in = ∂E/∂out · ∂out/∂in (the local derivatives live beside each op in `ops.py`).
+∂E/∂in = ∂E/∂out · ∂out/∂in (the local derivatives live beside each op, listed in one table by
+`chainrule.autograd.derivatives`, docs/derivatives.md).
 `backward()` visits the graph once in reverse topological order; a value used on several paths
 receives the sum of their contributions (the lecture's sum rule).
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import itertools
 from collections.abc import Callable, Sequence
 from heapq import heappop, heappush
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import numpy.typing as npt
@@ -74,10 +75,6 @@ class Tensor:
     __slots__ = ("_backward", "_op", "_parents", "_seq", "data", "grad", "name", "requires_grad")
     # NumPy must defer to our reflected operators (`array * tensor` -> Tensor.__rmul__).
     __array_ufunc__ = None
-    # Only parameters can own a preallocated gradient buffer (a slot of `Parameter`); for every
-    # other tensor these class-level defaults answer (see `grad_destination`).
-    _grad_buffer: Array | None = None
-    _grad_claimed = False
 
     def __init__(
         self,
@@ -229,14 +226,7 @@ class Tensor:
             g = pending.pop(node)
             fn = node._backward
             if fn is None:  # a leaf (parameter or input): its gradient is complete
-                if node._grad_buffer is None:
-                    acc = g if node.grad is None else node.grad + g
-                    node.grad = acc if type(acc) is np.ndarray else np.asarray(acc)
-                elif g is node._grad_buffer and node.grad is None:  # written there by the op
-                    node.grad = g
-                    node._grad_claimed = False  # type: ignore[misc]
-                else:
-                    _accumulate_in_buffer(node, g)
+                node._accumulate_grad(g)
                 continue
             if fn is _RELEASED:
                 raise RuntimeError(
@@ -266,6 +256,17 @@ class Tensor:
             if not retain_graph:  # free the closure (and the arrays it holds) at once
                 node._backward = _RELEASED
                 node._parents = ()
+
+    def _accumulate_grad(self, g: Array) -> None:
+        """The leaf's share of `backward()`: ``grad ← grad + g`` (the sum rule across calls).
+
+        The one hook for leaves: a subclass may keep its gradient elsewhere (a `Parameter`
+        flattened by `chainrule.fast.flatten_parameters` accumulates into its slice of one
+        flat buffer) as long as ``.grad`` ends up holding the same numbers.
+        """
+        acc = g if self.grad is None else self.grad + g
+        # Arithmetic on 0-d arrays gives NumPy scalars; `.grad` is always an ndarray.
+        self.grad = acc if type(acc) is np.ndarray else np.asarray(acc)
 
     def zero_grad(self) -> None:
         """Clear the accumulated gradient."""
@@ -380,49 +381,6 @@ class Tensor:
     @property
     def T(self) -> Tensor:
         return _ops.transpose(self, None)
-
-
-def _accumulate_in_buffer(leaf: Tensor, g: Array) -> None:
-    """Add the finished gradient `g` to ``leaf.grad`` for a leaf with a gradient buffer.
-
-    Such a leaf (a `Parameter` whose gradients live in one flat array, see
-    `chainrule.nn.flatten_parameters`) always ends with ``leaf.grad`` being that buffer, so an
-    optimizer can update all parameters at once. The buffer belongs to this leaf alone, which
-    is why accumulating in place there is safe.
-    """
-    buf = leaf._grad_buffer
-    assert buf is not None
-    leaf._grad_claimed = False
-    current = leaf.grad
-    if current is None:
-        if g is not buf:  # else an op already wrote the whole gradient there
-            np.copyto(buf, g)
-    elif current is buf:
-        buf += g  # accumulating across backward() calls
-    else:  # a gradient assigned by hand
-        np.add(current, g, out=buf)
-    leaf.grad = buf
-
-
-def memory_order(a: Array) -> Literal["C", "F"]:
-    """The memory layout of `a`: "F" if column-major (and not also row-major), else "C"."""
-    return "F" if a.flags.f_contiguous and not a.flags.c_contiguous else "C"
-
-
-def grad_destination(t: Tensor) -> Array | None:
-    """A preallocated array where an op's backward may write ∂E/∂t, or None.
-
-    Ops call this for their inputs whose gradient they compute in one piece (e.g. ∂E/∂W in a
-    dense layer) and write into the array with ``out=`` instead of allocating. It returns the
-    leaf's gradient buffer only when that is safe: `t` has no gradient yet (so nothing in the
-    buffer is needed) and no other op of this backward pass has been handed the buffer (a
-    tensor used twice gets one direct write; the others are summed as usual).
-    """
-    buf = t._grad_buffer
-    if buf is None or t.grad is not None or t._grad_claimed:
-        return None
-    t._grad_claimed = True
-    return buf
 
 
 def _raw(x: Any) -> Any:

@@ -8,6 +8,7 @@ import numpy as np
 
 from chainrule.autograd import Tensor
 from chainrule.estimators.params import Config
+from chainrule.fast.flat import flatten_parameters
 from chainrule.nn import (
     BatchNorm,
     Dense,
@@ -19,7 +20,6 @@ from chainrule.nn import (
     l1_penalty,
     l2_penalty,
 )
-from chainrule.nn.flatten import flatten_parameters
 from chainrule.optim import Optimizer
 from chainrule.optim import make_optimizer as _make_optimizer
 

@@ -7,6 +7,7 @@ The lecture's K-layer network z⁽ᵏ⁾ = σ(W⁽ᵏ⁾ z⁽ᵏ⁻¹⁾ + b⁽�
     E.backward()    # every parameter's .grad now holds ∂E/∂θ
 """
 
+from chainrule.fast.flat import FlatBuffer, flatten_parameters
 from chainrule.nn import functional, init
 from chainrule.nn.activations import (
     ACTIVATIONS,
@@ -20,7 +21,6 @@ from chainrule.nn.activations import (
 )
 from chainrule.nn.dense import Dense, Linear
 from chainrule.nn.dropout import Dropout
-from chainrule.nn.flatten import FlatBuffer, flatten_parameters
 from chainrule.nn.init import INITIALIZERS, get_initializer
 from chainrule.nn.losses import (
     LOSSES,

@@ -6,7 +6,7 @@ gives σ′. In backpropagation the activation turns ∂E/∂z into the lecture'
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 from chainrule.autograd.tensor import Tensor
 from chainrule.nn import functional as F
@@ -27,6 +27,9 @@ __all__ = [
 class Sigmoid(Module):
     """σ(a) = 1 / (1 + e⁻ᵃ), the lecture's default unit.  σ′(a) = σ(a)(1 − σ(a))."""
 
+    #: `chainrule.fast.dense_chain` may run this activation inside a fused chain.
+    chain_kind: ClassVar[str] = "sigmoid"
+
     def forward(self, a: Any) -> Tensor:
         return F.sigmoid(a)
 
@@ -34,12 +37,18 @@ class Sigmoid(Module):
 class Tanh(Module):
     """tanh(a), zero-centred, range (−1, 1).  tanh′(a) = 1 − tanh²(a)."""
 
+    #: `chainrule.fast.dense_chain` may run this activation inside a fused chain.
+    chain_kind: ClassVar[str] = "tanh"
+
     def forward(self, a: Any) -> Tensor:
         return F.tanh(a)
 
 
 class ReLU(Module):
     """max(a, 0): fast, sparse, no vanishing gradient for a > 0.  Derivative [a > 0]."""
+
+    #: `chainrule.fast.dense_chain` may run this activation inside a fused chain.
+    chain_kind: ClassVar[str] = "relu"
 
     def forward(self, a: Any) -> Tensor:
         return F.relu(a)
@@ -61,6 +70,9 @@ class LeakyReLU(Module):
 
 class Identity(Module):
     """z = a (a linear unit, e.g. a regression output).  Derivative 1."""
+
+    #: `chainrule.fast.dense_chain` may run this activation inside a fused chain.
+    chain_kind: ClassVar[str] = ""
 
     def forward(self, a: Any) -> Tensor:
         return F.identity(a)

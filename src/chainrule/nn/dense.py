@@ -50,6 +50,9 @@ class Dense(Module):
 
     penalized_parameters: ClassVar[tuple[str, ...]] = ("weight",)
 
+    #: `chainrule.fast.dense_chain` may run this layer inside a fused chain.
+    chain_kind: ClassVar[str] = "dense"
+
     def __init__(
         self,
         in_features: int,

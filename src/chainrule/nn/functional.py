@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.autograd.tensor import Array, Tensor, as_tensor, grad_destination
+from chainrule.autograd.tensor import Array, Tensor, as_tensor
 from chainrule.rng import Seed, as_generator
 
 __all__ = [
@@ -135,33 +135,17 @@ def linear(z: Any, weight: Tensor, bias: Tensor | None = None) -> Tensor:
         gz = None
         if z.requires_grad:
             gz = g2 @ W if x.ndim == 2 else (g2 @ W).reshape(x.shape)
-        # ∂E/∂W and ∂E/∂b go straight into the parameters' gradient buffers when they have
-        # them (`flatten_parameters`) and nothing else has written there yet: no new arrays.
-        same = g.dtype == W.dtype
         gW = None
         if weight.requires_grad:
             x2 = x if x.ndim == 2 else x.reshape(-1, n_in)
-            gW = weight_gradient(g2, x2, grad_destination(weight) if same else None, W)
+            gW = g2.T @ x2
         if bias is None:
             return gz, gW
-        gb = None
-        if bias.requires_grad:
-            # add.reduce is np.sum without its Python wrapper (which costs more than the sum)
-            gb = np.add.reduce(g2, axis=0, out=grad_destination(bias) if same else None)
+        # add.reduce is np.sum without its Python wrapper (which costs more than the sum)
+        gb = np.add.reduce(g2, axis=0) if bias.requires_grad else None
         return gz, gW, gb
 
     return Tensor._make(out, parents, backward, "linear")
-
-
-def weight_gradient(delta: Array, z: Array, out: Array | None, like: Array) -> Array:
-    """∂E/∂W = δᵀ z, in the memory layout of `like` (the weight), into `out` if given.
-
-    For a column-major W (how `Dense` stores it) the product is computed as (zᵀ δ)ᵀ, so that
-    BLAS writes a row-major (in, out) result, which is the column-major (out, in) ∂E/∂W.
-    """
-    if like.flags.f_contiguous and not like.flags.c_contiguous:
-        return np.matmul(z.T, delta, out=None if out is None else out.T).T
-    return np.matmul(delta.T, z, out=out)
 
 
 def dropout(z: Any, rate: float, training: bool = True, rng: Seed = None) -> Tensor:

@@ -78,7 +78,10 @@ def _per_sample(w: Array, ndim: int) -> Array:
 def _regression_loss(
     prediction: Any, target: Any, sample_weight: Any, loss: str, per_element: bool
 ) -> Tensor:
-    """Shared kernel: E = c Σ (ŷ − y)², c = ½/N (squared error) or 1/(N K) (MSE)."""
+    """Shared kernel: E = c Σ (ŷ − y)², c = ½/N (squared error) or 1/(N K) (MSE).
+
+    Derivative: ∂E/∂ŷ = 2c (ŷ − y), ∂E/∂y = −2c (ŷ − y) (times each sample's weight).
+    """
     pred, tgt = _regression_pair(prediction, target, loss)
     diff = pred.data - tgt.data
     n = diff.shape[0] if diff.ndim else 1

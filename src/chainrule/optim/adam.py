@@ -2,22 +2,14 @@
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
 import numpy as np
 
 from chainrule.autograd.tensor import Array
-from chainrule.optim.optimizer import (
-    FLUSH_EVERY,
-    Optimizer,
-    ParamsLike,
-    check_bool,
-    check_number,
-    flush_subnormals,
-    state_buffer,
-)
+from chainrule.fast.updates import adam_update_
+from chainrule.optim.optimizer import Optimizer, ParamsLike, check_bool, check_number
 
 
 class Adam(Optimizer):
@@ -104,42 +96,8 @@ class Adam(Optimizer):
         return state
 
     def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
-        lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
-        state["step"] += 1
-        t = state["step"]
-        if wd != 0:
-            if self.decoupled_weight_decay:
-                w *= 1.0 - lr * wd  # AdamW: w ← w(1 − ηλ) before the Adam step
-            else:
-                d = self._scratch(w, 0)
-                np.multiply(w, wd, out=d)
-                np.add(d, g, out=d)  # g + λw
-                g = d
-        m, v = state["exp_avg"], state["exp_avg_sq"]
-        e = self._scratch(w, 1)
-        m *= beta1
-        np.multiply(g, 1.0 - beta1, out=e)
-        m += e  # m ← β₁m + (1 − β₁)g (this order reads one array less than PyTorch's lerp)
-        np.multiply(g, g, out=e)
-        e *= 1.0 - beta2
-        v *= beta2
-        v += e  # v ← β₂v + (1 − β₂)g²
-        if t % FLUSH_EVERY == 0:  # keep the averages out of the slow subnormal range
-            flush_subnormals(m)
-            flush_subnormals(v)
-        if group["amsgrad"]:
-            v_max = state_buffer(state, "max_exp_avg_sq", w)
-            np.maximum(v_max, v, out=v_max)
-            v = v_max
-        # η m̂ / (√v̂ + ε) = η c / (1 − β₁ᵗ) · m / (√v + ε c) with c = √(1 − β₂ᵗ): the same
-        # number, one pass over the arrays fewer than dividing √v by c (a pass costs as much
-        # as a small layer's matrix product)
-        c = math.sqrt(1.0 - beta2**t)
-        np.sqrt(v, out=e)
-        e += group["eps"] * c
-        np.divide(m, e, out=e)
-        e *= lr * c / (1.0 - beta1**t)
-        w -= e
+        """`adam_rule`, in place (the fast path `chainrule.fast.updates.adam_update_`)."""
+        adam_update_(w, g, state, group, self._scratch, self.decoupled_weight_decay)
 
 
 class AdamW(Adam):
@@ -165,3 +123,32 @@ class AdamW(Adam):
         amsgrad: bool = False,
     ) -> None:
         super().__init__(params, lr, betas, eps, weight_decay, amsgrad)
+
+
+def adam_rule(
+    w: Array,
+    g: Array,
+    state: dict[str, Any],
+    group: dict[str, Any],
+    decoupled: bool = False,
+) -> tuple[Array, dict[str, Any]]:
+    """One Adam step as the lecture writes it: the new weights and state (inputs unchanged).
+
+    The reference for `Adam`'s in-place update (`chainrule.fast.updates.adam_update_`), which
+    the tests compare with it. ``decoupled=True`` is AdamW's weight decay.
+    """
+    lr, (beta1, beta2), eps, wd = group["lr"], group["betas"], group["eps"], group["weight_decay"]
+    t = state["step"] + 1
+    if wd != 0 and decoupled:
+        w = w * (1 - lr * wd)  # AdamW: shrink the weights, leave g alone
+    elif wd != 0:
+        g = g + wd * w  # L2 weight decay through the gradient
+    m = beta1 * state["exp_avg"] + (1 - beta1) * g  # running mean of g
+    v = beta2 * state["exp_avg_sq"] + (1 - beta2) * g**2  # running mean of g²
+    new_state: dict[str, Any] = {"step": t, "exp_avg": m, "exp_avg_sq": v}
+    if group["amsgrad"]:
+        v = np.maximum(state.get("max_exp_avg_sq", np.zeros_like(v)), v)  # largest v so far
+        new_state["max_exp_avg_sq"] = v
+    m_hat = m / (1 - beta1**t)  # bias correction: m and v start at 0
+    v_hat = v / (1 - beta2**t)
+    return w - lr * m_hat / (np.sqrt(v_hat) + eps), new_state

@@ -11,9 +11,13 @@ Two promises make optimizers safe to combine with the rest of the library:
   (flat) buffer;
 * ``p.grad`` is only read, never written: the engine may share one gradient array between tensors.
 
-Updates run as NumPy ufuncs writing into preallocated buffers (``out=``), so a step allocates no
-arrays after the first. When a group's parameters are views into one flat buffer (see
-`chainrule.nn.flatten_parameters`), the rule runs once on the whole buffer (`chainrule.optim.flat`).
+Each optimizer module writes its rule twice, side by side: a plain function as the lecture
+writes it (`sgd_rule`, `adam_rule`, `rmsprop_rule`: new arrays, every symbol in sight), which the
+tests use as the reference, and the in-place fast path it calls from `_update`
+(`chainrule.fast.updates`: NumPy ``out=``, so a step allocates no arrays after the first).
+When a group's parameters are views into one flat buffer (see
+`chainrule.fast.flatten_parameters`), the rule runs once on the whole buffer
+(`chainrule.fast.groups`).
 """
 
 from __future__ import annotations
@@ -25,8 +29,19 @@ from typing import Any, ClassVar
 import numpy as np
 
 from chainrule.autograd import Tensor
-from chainrule.autograd.tensor import Array, memory_order
-from chainrule.optim.flat import FlatGroup, find_flat_group
+from chainrule.autograd.tensor import Array
+from chainrule.fast.groups import GroupLayout
+from chainrule.fast.updates import FLUSH_EVERY, Workspace, flush_subnormals, state_buffer
+
+__all__ = [
+    "FLUSH_EVERY",
+    "Optimizer",
+    "ParamsLike",
+    "check_bool",
+    "check_number",
+    "flush_subnormals",
+    "state_buffer",
+]
 
 ParamsLike = Iterable[Tensor] | Iterable[dict[str, Any]]
 
@@ -65,11 +80,10 @@ class Optimizer:
         self.defaults: dict[str, Any] = dict(defaults)
         self.param_groups: list[dict[str, Any]] = []
         self.state: dict[Tensor, dict[str, Any]] = {}
-        self._workspace: dict[tuple[np.dtype[Any], int], Array] = {}
-        self._max_size = 0
-        # Per group: (the parameters' .data arrays when the layout was last examined, the flat
-        # layout found then or None). Examined again whenever a parameter's .data changes.
-        self._layouts: list[tuple[list[Array], FlatGroup | None]] = []
+        # Reusable arrays for the in-place updates (`chainrule.fast.updates`).
+        self._scratch = Workspace()
+        # Per group: its flat layout, if any (the fast path, `chainrule.fast.groups`).
+        self._layouts: list[GroupLayout] = []
         groups = list(params)
         if not groups:
             raise ValueError("optimizer got an empty parameter list")
@@ -107,11 +121,11 @@ class Optimizer:
             if id(p) in seen:
                 raise ValueError("a parameter appears more than once in the optimizer's params")
             seen.add(id(p))
-            self._max_size = max(self._max_size, p.size)
+            self._scratch.reserve(p.size)
         group = {**self.defaults, **param_group, "params": params}
         self._check_group(group)
         self.param_groups.append(group)
-        self._layouts.append(([], None))
+        self._layouts.append(GroupLayout())
 
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate (and normalise in place) a group's hyperparameters; subclasses extend."""
@@ -128,14 +142,15 @@ class Optimizer:
             PyTorch); its result is returned.
         """
         loss = closure() if closure is not None else None
-        for i, group in enumerate(self.param_groups):
-            flat = self._layouts[i][1]
-            if flat is None or not flat.ready(self.state):
-                flat = self._prepare_flat(i, group)
-            if flat is not None:  # the whole group in one update
+        for group, layout in zip(self.param_groups, self._layouts, strict=True):
+            # Fast path: a group laid out in one flat buffer is updated in one call of the rule
+            # (`chainrule.fast.groups`); the same numbers as the loop below.
+            flat = layout.flat_for_step(group["params"], self.state, self._init_state, group)
+            if flat is not None:
                 self._update(flat.data, flat.grad, flat.state, group)  # type: ignore[arg-type]
                 flat.sync_state()
                 continue
+            # The definition: each parameter's rule, w ← w − Δw.
             for p in group["params"]:
                 g = p.grad
                 if g is None:
@@ -150,29 +165,6 @@ class Optimizer:
                 self._update(p.data, g, state, group)
         return loss
 
-    def _prepare_flat(self, i: int, group: dict[str, Any]) -> FlatGroup | None:
-        """Group i's flat layout if this step can use it (state gathered), else None.
-
-        The layout is looked for again only when a parameter's ``.data`` has been rebound.
-        """
-        params = group["params"]
-        datas, flat = self._layouts[i]
-        if len(datas) != len(params) or any(
-            p.data is not d for p, d in zip(params, datas, strict=True)
-        ):
-            flat = find_flat_group(params)
-            self._layouts[i] = ([p.data for p in params], flat)
-        if flat is None:
-            return None
-        if not flat.grads_ready():
-            flat.state = None  # this step goes parameter by parameter: gather the state later
-            return None
-        if not flat.ready(self.state) and not flat.adopt_state(
-            self.state, lambda w: self._init_state(w, group)
-        ):
-            return None
-        return flat
-
     def _init_state(self, w: Array, group: dict[str, Any]) -> dict[str, Any]:
         """Fresh state for parameter data `w` (before its first step)."""
         return {}
@@ -180,14 +172,6 @@ class Optimizer:
     def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
         """Apply one step to `w` in place, given its gradient `g` (read only)."""
         raise NotImplementedError
-
-    def _scratch(self, w: Array, slot: int) -> Array:
-        """A reusable buffer shaped like `w` (shared by all parameters: steps are sequential)."""
-        key = (w.dtype, slot)
-        buf = self._workspace.get(key)
-        if buf is None or buf.size < w.size:
-            buf = self._workspace[key] = np.empty(max(self._max_size, w.size), dtype=w.dtype)
-        return buf[: w.size].reshape(w.shape, order=memory_order(w))  # w's memory layout
 
     def zero_grad(self) -> None:
         """Clear every parameter's gradient (set it to None, so the next backward starts anew)."""
@@ -277,7 +261,7 @@ class Optimizer:
             new_state[p] = self._load_entries(index, p, entries, group)
         self.param_groups = new_groups
         self.state = new_state
-        self._layouts = [([], None) for _ in new_groups]  # the flat state must be gathered anew
+        self._layouts = [GroupLayout() for _ in new_groups]  # the flat state must be gathered anew
 
     def _load_entries(
         self, index: int, p: Tensor, entries: Mapping[str, Any], group: dict[str, Any]
@@ -349,33 +333,6 @@ def check_bool(name: str, value: Any) -> bool:
     if not isinstance(value, bool | np.bool_):
         raise ValueError(f"{name} must be True or False, got {value!r}")
     return bool(value)
-
-
-# Every this many steps, `flush_subnormals` clears the running averages (see there).
-FLUSH_EVERY = 32
-
-
-def flush_subnormals(a: Array) -> None:
-    """Set the subnormal numbers of `a` (0 < |x| < the smallest normal number) to 0, in place.
-
-    A running average of a gradient that has become exactly 0 (a dead ReLU unit) or tiny
-    (a confident softmax) decays geometrically, m ← β m, through the subnormal range before it
-    reaches 0. x86 CPUs compute on subnormal numbers about a hundred times more slowly, and a
-    few percent of them make every pass of the update over the whole buffer slower: late in a
-    long training the steps were 10-15% slower. Values below 1.2e-38 (float32) carry no
-    weight in an update that divides by √v + ε, so they are set to 0, as GPUs and
-    ``torch.set_flush_denormal(True)`` do in hardware. Optimizers call this every
-    `FLUSH_EVERY` steps, which costs three passes over the buffer each time.
-    """
-    np.copyto(a, 0, where=np.abs(a) < np.finfo(a.dtype).tiny)
-
-
-def state_buffer(state: dict[str, Any], name: str, w: Array) -> Array:
-    """An optional state buffer, created at zero if its option was switched on mid-training."""
-    buf = state.get(name)
-    if buf is None:
-        buf = state[name] = np.zeros_like(w)
-    return buf
 
 
 def _plain(value: Any) -> Any:

@@ -7,13 +7,8 @@ from typing import Any, ClassVar
 import numpy as np
 
 from chainrule.autograd.tensor import Array
-from chainrule.optim.optimizer import (
-    Optimizer,
-    ParamsLike,
-    check_bool,
-    check_number,
-    state_buffer,
-)
+from chainrule.fast.updates import rmsprop_update_
+from chainrule.optim.optimizer import Optimizer, ParamsLike, check_bool, check_number
 
 
 class RMSprop(Optimizer):
@@ -95,38 +90,32 @@ class RMSprop(Optimizer):
         return state
 
     def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
-        lr, alpha, wd, mu = group["lr"], group["alpha"], group["weight_decay"], group["momentum"]
-        state["step"] += 1
-        if wd != 0:
-            d = self._scratch(w, 0)
-            np.multiply(w, wd, out=d)
-            np.add(d, g, out=d)  # g + λw
-            g = d
-        r = self._scratch(w, 1)
-        s = state["square_avg"]
-        np.multiply(g, g, out=r)
-        r *= 1.0 - alpha
-        s *= alpha
-        s += r  # s ← αs + (1 − α)g²
-        if group["centered"]:
-            gbar = state_buffer(state, "grad_avg", w)
-            np.subtract(g, gbar, out=r)
-            r *= 1.0 - alpha
-            gbar += r  # ḡ ← ḡ + (1 − α)(g − ḡ) = αḡ + (1 − α)g
-            np.multiply(gbar, gbar, out=r)
-            np.subtract(s, r, out=r)
-            # s ≥ ḡ² holds exactly; clip the rounding error so the square root stays real
-            np.maximum(r, 0.0, out=r)
-            np.sqrt(r, out=r)
-        else:
-            np.sqrt(s, out=r)
-        r += group["eps"]
-        np.divide(g, r, out=r)  # g / r
-        if mu > 0:
-            v = state_buffer(state, "momentum_buffer", w)
-            v *= mu
-            v += r
-            np.multiply(v, lr, out=r)
-        else:
-            r *= lr
-        w -= r
+        """`rmsprop_rule`, in place (the fast path `chainrule.fast.updates.rmsprop_update_`)."""
+        rmsprop_update_(w, g, state, group, self._scratch)
+
+
+def rmsprop_rule(
+    w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]
+) -> tuple[Array, dict[str, Any]]:
+    """One RMSprop step as the lecture writes it: the new weights and state (inputs unchanged).
+
+    The reference for `RMSprop`'s in-place update (`chainrule.fast.updates.rmsprop_update_`),
+    which the tests compare with it.
+    """
+    lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
+    wd, mu = group["weight_decay"], group["momentum"]
+    if wd != 0:
+        g = g + wd * w  # L2 weight decay
+    s = alpha * state["square_avg"] + (1 - alpha) * g**2  # running mean of g²
+    new_state: dict[str, Any] = {"step": state["step"] + 1, "square_avg": s}
+    if group["centered"]:
+        g_bar = alpha * state.get("grad_avg", np.zeros_like(g)) + (1 - alpha) * g  # mean of g
+        new_state["grad_avg"] = g_bar
+        r = np.sqrt(np.maximum(s - g_bar**2, 0)) + eps  # √(variance of g) + ε
+    else:
+        r = np.sqrt(s) + eps
+    if mu > 0:
+        v = mu * state.get("momentum_buffer", np.zeros_like(g)) + g / r
+        new_state["momentum_buffer"] = v
+        return w - lr * v, new_state
+    return w - lr * g / r, new_state

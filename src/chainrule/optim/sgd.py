@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import numpy as np
-
 from chainrule.autograd.tensor import Array
+from chainrule.fast.updates import sgd_update_
 from chainrule.optim.optimizer import Optimizer, ParamsLike, check_bool, check_number
 
 
@@ -78,30 +77,25 @@ class SGD(Optimizer):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
 
     def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
-        lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
-        d = self._scratch(w, 0)  # the step direction, built without touching g
-        if wd != 0:
-            np.multiply(w, wd, out=d)
-            np.add(d, g, out=d)  # g + λw
-            g = d
-        if mu != 0:
-            v = state.get("momentum_buffer")
-            if v is None:  # first step: v₁ = g (PyTorch), not (1 − τ) g
-                v = state["momentum_buffer"] = np.array(g, dtype=w.dtype, copy=True)
-            else:
-                v *= mu
-                if group["dampening"] == 0:
-                    v += g
-                else:
-                    e = self._scratch(w, 1)
-                    np.multiply(g, 1.0 - group["dampening"], out=e)
-                    v += e
-            if group["nesterov"]:
-                e = self._scratch(w, 1)
-                np.multiply(v, mu, out=e)
-                np.add(g, e, out=d)  # g + μv
-                g = d
-            else:
-                g = v
-        np.multiply(g, lr, out=d)
-        w -= d  # in place: w may be a view into a flat buffer
+        """`sgd_rule`, in place (the fast path `chainrule.fast.updates.sgd_update_`)."""
+        sgd_update_(w, g, state, group, self._scratch)
+
+
+def sgd_rule(
+    w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]
+) -> tuple[Array, dict[str, Any]]:
+    """One SGD step as the lecture writes it: the new weights and state (inputs unchanged).
+
+    The reference for `SGD`'s in-place update (`chainrule.fast.updates.sgd_update_`), which the
+    tests compare with it; `state` may hold ``"momentum_buffer"`` (v) from the step before.
+    """
+    lr, mu, tau, wd = group["lr"], group["momentum"], group["dampening"], group["weight_decay"]
+    if wd != 0:
+        g = g + wd * w  # L2 weight decay
+    new_state: dict[str, Any] = {}
+    if mu != 0:
+        v = state.get("momentum_buffer")
+        v = g.copy() if v is None else mu * v + (1 - tau) * g  # v₁ = g, then v ← μv + (1 − τ)g
+        new_state["momentum_buffer"] = v
+        g = g + mu * v if group["nesterov"] else v
+    return w - lr * g, new_state

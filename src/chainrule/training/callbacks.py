@@ -22,10 +22,9 @@ import numbers
 import os
 import warnings
 from collections.abc import Callable, Mapping
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any, ClassVar
 
-if TYPE_CHECKING:
-    from chainrule.training.trainer import Trainer
+from chainrule.training.protocol import TrainerLike
 
 _MAX_WORDS = ("acc", "accuracy", "score", "auc", "r2", "precision", "recall", "f1")
 
@@ -40,19 +39,19 @@ class Callback:
 
     runs_last: ClassVar[bool] = False
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: TrainerLike) -> None:
         """Training starts (reset per-run state here, so an instance can be reused)."""
 
-    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+    def on_epoch_begin(self, trainer: TrainerLike, epoch: int) -> None:
         """Epoch `epoch` (0-based) starts."""
 
-    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
+    def on_batch_end(self, trainer: TrainerLike, step: int, logs: dict[str, Any]) -> None:
         """Step `step` of the epoch is done; ``logs["loss"]`` is its batch loss."""
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, epoch: int, logs: dict[str, Any]) -> None:
         """Epoch `epoch` is done; `logs` holds its loss, metrics and validation results."""
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: TrainerLike) -> None:
         """Training ends (after the last epoch or a stop request)."""
 
     def state_dict(self) -> dict[str, Any] | None:
@@ -137,10 +136,10 @@ class EarlyStopping(Callback):
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: TrainerLike) -> None:
         self._reset()
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, epoch: int, logs: dict[str, Any]) -> None:
         if self.monitor not in logs:
             if not self._warned:
                 warnings.warn(
@@ -161,7 +160,7 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch
             trainer.stop_training = True
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: TrainerLike) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             trainer.model.load_state_dict(self.best_weights)
 
@@ -209,13 +208,13 @@ class ModelCheckpoint(Callback):
         self.every = _check_int("every", every, 1)
         self.last_path: str | None = None
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: TrainerLike) -> None:
         if "{" not in self.path and os.path.isdir(os.path.dirname(os.path.abspath(self.path))):
             from chainrule.archive import remove_stale_temporaries
 
             remove_stale_temporaries(self.path)  # left by an earlier run killed mid-write
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, epoch: int, logs: dict[str, Any]) -> None:
         last = trainer.stop_training or epoch + 1 >= trainer.epochs
         if (epoch + 1) % self.every and not last:
             return
@@ -252,7 +251,7 @@ class LearningRateScheduler(Callback):
             )
         self._takes_metric = self._stepped and _accepts_argument(schedule.step)
 
-    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+    def on_epoch_begin(self, trainer: TrainerLike, epoch: int) -> None:
         if self._stepped:
             return
         fn: Callable[[int, float], float] = self.schedule
@@ -262,7 +261,7 @@ class LearningRateScheduler(Callback):
                 raise ValueError(f"the schedule returned the learning rate {lr} for epoch {epoch}")
             group["lr"] = lr
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, epoch: int, logs: dict[str, Any]) -> None:
         if not self._stepped:
             return
         if not self._takes_metric:

@@ -13,22 +13,20 @@ from __future__ import annotations
 import os
 import warnings
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from chainrule import rng as _rng
 from chainrule.archive import flatten_state, read_archive, unflatten_state, write_archive
 from chainrule.errors import ModelFileError
-
-if TYPE_CHECKING:
-    from chainrule.training.trainer import Trainer
+from chainrule.training.protocol import TrainerLike
 
 KIND = "chainrule-checkpoint"
 VERSION = 1
 
 
-def save_checkpoint(path: str | os.PathLike[str], trainer: Trainer) -> None:
+def save_checkpoint(path: str | os.PathLike[str], trainer: TrainerLike) -> None:
     """Write `trainer`'s state to `path` atomically (see `chainrule.archive.write_archive`)."""
     arrays, tree = flatten_state(trainer.state_dict())
     write_archive(path, arrays, {"kind": KIND, "version": VERSION, "state": tree})
@@ -68,7 +66,7 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     return state
 
 
-def trainer_state(trainer: Trainer) -> dict[str, Any]:
+def trainer_state(trainer: TrainerLike) -> dict[str, Any]:
     """Everything a resumed run needs, as nested dicts of JSON data and arrays."""
     callbacks = {}
     for key, cb in _callback_keys(trainer.callbacks).items():
@@ -95,7 +93,7 @@ def trainer_state(trainer: Trainer) -> dict[str, Any]:
 
 
 def restore_trainer(
-    trainer: Trainer, state: dict[str, Any], path: Any, batch_size: Any, shuffle: bool
+    trainer: TrainerLike, state: dict[str, Any], path: Any, batch_size: Any, shuffle: bool
 ) -> None:
     """Load `state` (from `load_checkpoint`) into `trainer` and the objects it trains."""
     try:
@@ -138,7 +136,7 @@ def transform_name(fn: Any) -> str | None:
     return str(getattr(inner, "__qualname__", type(inner).__name__))
 
 
-def _generators(trainer: Trainer) -> dict[str, np.random.Generator]:
+def _generators(trainer: TrainerLike) -> dict[str, np.random.Generator]:
     """Every generator the run draws from: shuffling, the library's, the modules' own."""
     gens = {"shuffle": trainer.rng, "library": _rng.default_rng()}
     named_modules = getattr(trainer.model, "named_modules", None)

@@ -13,13 +13,11 @@ import io
 import json
 import math
 import os
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from chainrule.archive import atomic_open
 from chainrule.training.callbacks import Callback
-
-if TYPE_CHECKING:
-    from chainrule.training.trainer import Trainer
+from chainrule.training.protocol import TrainerLike
 
 
 class _FileLogger(Callback):
@@ -36,7 +34,7 @@ class _FileLogger(Callback):
     def _write_line(self, epoch: int, logs: dict[str, Any]) -> None:
         raise NotImplementedError
 
-    def _kept_lines(self, trainer: Trainer) -> list[str]:
+    def _kept_lines(self, trainer: TrainerLike) -> list[str]:
         """Existing lines to keep: all when appending, those before the resumed epoch on resume."""
         if not (self.append or trainer.initial_epoch > 0) or not os.path.exists(self.path):
             return []
@@ -51,7 +49,7 @@ class _FileLogger(Callback):
                 kept.append(line if line.endswith("\n") else line + "\n")
         return kept
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: TrainerLike) -> None:
         kept = self._kept_lines(trainer)
         if kept:  # rewrite atomically: the kept lines must not be lost if we crash right here
             with atomic_open(self.path) as f:
@@ -63,13 +61,13 @@ class _FileLogger(Callback):
     def _start(self, kept: list[str]) -> None:
         """Prepare for writing after the `kept` lines."""
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, epoch: int, logs: dict[str, Any]) -> None:
         if self._file is None:
             return
         self._write_line(epoch, logs)
         self._file.flush()
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: TrainerLike) -> None:
         self.close()
 
     def close(self) -> None:

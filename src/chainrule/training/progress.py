@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, Any
 
 from chainrule.training.callbacks import Callback
-
-if TYPE_CHECKING:
-    from chainrule.training.trainer import Trainer
+from chainrule.training.protocol import TrainerLike
 
 
 def is_terminal(stream: Any) -> bool:
@@ -57,7 +55,7 @@ class ProgressBar(Callback):
         self.min_interval = min_interval
         self._bar: Any = None
 
-    def on_train_begin(self, trainer: Trainer) -> None:
+    def on_train_begin(self, trainer: TrainerLike) -> None:
         self._out = self.stream if self.stream is not None else sys.stderr
         self._epochs = trainer.epochs
         self._steps = trainer.steps_per_epoch
@@ -75,12 +73,12 @@ class ProgressBar(Callback):
             else:
                 self._bar = tqdm(total=self._total, file=self._out, unit="step", leave=True)
 
-    def on_epoch_begin(self, trainer: Trainer, epoch: int) -> None:
+    def on_epoch_begin(self, trainer: TrainerLike, epoch: int) -> None:
         self._epoch, self._step, self._loss_sum, self._seen = epoch, 0, 0.0, 0
         if self._bar is not None:
             self._bar.set_description(f"epoch {epoch + 1}/{self._epochs}", refresh=False)
 
-    def on_batch_end(self, trainer: Trainer, step: int, logs: dict[str, Any]) -> None:
+    def on_batch_end(self, trainer: TrainerLike, step: int, logs: dict[str, Any]) -> None:
         self._step, self._done = step + 1, self._done + 1
         self._loss_sum += logs["loss"] * logs["size"]
         self._seen += logs["size"]
@@ -93,14 +91,14 @@ class ProgressBar(Callback):
         elif now - self._last_draw >= self.min_interval:
             self._draw(now)
 
-    def on_epoch_end(self, trainer: Trainer, epoch: int, logs: dict[str, Any]) -> None:
+    def on_epoch_end(self, trainer: TrainerLike, epoch: int, logs: dict[str, Any]) -> None:
         self._epoch_logs = dict(logs)
         if self._bar is not None:
             self._bar.set_postfix_str(self._postfix(), refresh=True)
         else:
             self._draw(time.perf_counter())
 
-    def on_train_end(self, trainer: Trainer) -> None:
+    def on_train_end(self, trainer: TrainerLike) -> None:
         self.close()
 
     def close(self) -> None:

@@ -23,7 +23,7 @@ from chainrule.augment import MixedTargets
 from chainrule.autograd import Tensor, no_grad
 from chainrule.data import check_batch_size, iter_batches, n_batches
 from chainrule.errors import TrainingDiverged
-from chainrule.optim.flat import contiguous_view
+from chainrule.fast.groups import contiguous_view
 from chainrule.training.callbacks import Callback, LearningRateScheduler
 from chainrule.training.checkpoint import load_checkpoint, restore_trainer, trainer_state
 from chainrule.training.history import History

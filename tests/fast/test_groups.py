@@ -1,7 +1,7 @@
 """Optimizers on flattened parameters (`flatten_parameters`) take the same steps as without.
 
 When a group's parameters and gradients are consecutive views of one buffer each, `step()`
-updates the whole group with one call of the rule (`chainrule.optim.flat`); these tests pin
+updates the whole group with one call of the rule (`chainrule.fast.groups`); these tests pin
 that down against the per-parameter loop, including the awkward cases: a step where some
 gradient is missing, checkpoints, flattening after the optimizer exists, several groups.
 """
@@ -12,9 +12,9 @@ import numpy as np
 import pytest
 
 import chainrule as cr
+from chainrule.fast.groups import find_flat_group
 from chainrule.nn import Dense, ReLU, Sequential, flatten_parameters
 from chainrule.optim import SGD, Adam, AdamW, RMSprop
-from chainrule.optim.flat import find_flat_group
 from chainrule.optim.optimizer import FLUSH_EVERY
 
 CASES = [
@@ -62,7 +62,7 @@ def test_flat_steps_equal_per_parameter_steps(make, kwargs):
     opt_plain, opt_flat = make(plain.parameters(), **kwargs), make(flat.parameters(), **kwargs)
     train(plain, opt_plain, data())
     train(flat, opt_flat, data())
-    assert opt_flat._layouts[0][1] is not None  # the flat path was found
+    assert opt_flat._layouts[0].flat is not None  # the flat path was found
     assert_same_weights(plain, flat)
     sd_plain, sd_flat = opt_plain.state_dict(), opt_flat.state_dict()
     assert sd_plain["state"].keys() == sd_flat["state"].keys()
@@ -89,7 +89,7 @@ def test_state_is_shared_between_the_flat_arrays_and_each_parameter():
     flatten_parameters(model)
     opt = Adam(model.parameters(), lr=0.01)
     train(model, opt, data()[:2])
-    flat = opt._layouts[0][1]
+    flat = opt._layouts[0].flat
     for p, sl in zip(model.parameters(), flat.slices, strict=True):
         m = opt.state[p]["exp_avg"]
         assert np.shares_memory(m, flat.state["exp_avg"])
@@ -121,7 +121,7 @@ def test_flattening_after_the_optimizer_exists():
     flatten_parameters(late)  # the optimizer's state moves into flat arrays at the next step
     train(plain, opt_plain, batches[3:])
     train(late, opt_late, batches[3:])
-    assert opt_late._layouts[0][1] is not None
+    assert opt_late._layouts[0].flat is not None
     assert_same_weights(plain, late)
 
 
@@ -142,7 +142,7 @@ def test_groups_are_flat_only_when_their_parameters_are_consecutive():
     opt, ref = AdamW(groups, lr=0.01), AdamW(ref_groups, lr=0.01)
     train(model, opt, data())
     train(reference, ref, data())
-    assert all(layout[1] is not None for layout in opt._layouts)
+    assert all(layout.flat is not None for layout in opt._layouts)
     assert_same_weights(model, reference)
 
 
@@ -156,7 +156,7 @@ def test_a_group_of_one_parameter_or_plain_arrays_has_no_flat_layout():
 
 
 def test_contiguous_view_covers_consecutive_parameters_only():
-    from chainrule.optim.flat import contiguous_view
+    from chainrule.fast.groups import contiguous_view
 
     model = net()
     assert contiguous_view([p.data for p in model.parameters()]) is None

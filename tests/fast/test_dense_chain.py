@@ -1,7 +1,9 @@
-"""The fast paths of `chainrule.nn` give the same numbers as the general, layer-by-layer ops.
+"""The fast paths give the same numbers as the general, layer-by-layer ops.
 
-* `Sequential` runs a chain of Dense layers and activations as one fused op (`dense_chain`);
-* `flatten_parameters` puts parameters and their gradients into flat buffers;
+* `Sequential` runs a chain of Dense layers and activations as one fused op
+  (`chainrule.fast.dense_chain`), which must equal calling each layer's `forward`;
+* `flatten_parameters` puts parameters and their gradients into flat buffers
+  (`chainrule.fast.flat`);
 * `cross_entropy` shifts the logits by the batch maximum when that is safe.
 """
 
@@ -80,6 +82,29 @@ def test_fused_chain_equals_the_layer_by_layer_ops(acts, bias, rng):
     np.testing.assert_allclose(E_f.item(), E_l.item(), rtol=1e-12)
     for a, b in zip(g_f, g_l, strict=True):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-14)
+
+
+@pytest.mark.parametrize("batch", [1, 2, 13])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("flat", [False, True])
+def test_fused_chain_equals_each_layers_forward_on_random_inputs(batch, dtype, flat):
+    rng = np.random.default_rng(batch)
+    sizes = (3, 7, 1, 5)  # odd sizes, a one-unit layer
+    acts = tuple(rng.choice(["relu", "tanh", "sigmoid", "identity", None], size=3))
+    fused = mlp(sizes, acts, dtype=dtype, seed=batch)
+    layered = twin(fused)
+    if flat:  # gradients then go into the flat buffer, partly written there by the fused op
+        flatten_parameters(fused)
+    x = rng.normal(size=(batch, 3)).astype(dtype)
+    y = rng.integers(0, 5, batch)
+    out_f, E_f, g_f = grads_of(fused, cr.Tensor(x), y)
+    out_l, E_l, g_l = grads_of(layered, cr.Tensor(x), y)
+    assert out_f.op == "dense_chain" and out_l.op != "dense_chain"
+    tol = {"rtol": 1e-5, "atol": 1e-6} if dtype == np.float32 else {"rtol": 1e-10, "atol": 1e-13}
+    np.testing.assert_allclose(out_f.data, out_l.data, **tol)
+    np.testing.assert_allclose(E_f.item(), E_l.item(), **tol)
+    for a, b in zip(g_f, g_l, strict=True):
+        np.testing.assert_allclose(a, b, **tol)
 
 
 @pytest.mark.parametrize("acts", [("relu", None), ("tanh", "sigmoid"), ("sigmoid", "relu")])

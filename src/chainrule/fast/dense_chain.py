@@ -1,16 +1,20 @@
 """A chain of dense layers and activations as one op: the lecture's backpropagation algorithm.
 
-`Sequential` made only of `Dense` layers, each optionally followed by `ReLU`, `Tanh`,
-`Sigmoid` or `Identity` (the multilayer perceptron), runs its forward pass through
-`dense_chain`: one node in the graph instead of two per layer. The arithmetic is the same as
-the layer-by-layer ops', in the same order, so the gradients are the same numbers (the tests
-compare both); what is saved is per-op overhead, and memory, because
+Fast path for: ``for m in sequential: x = m(x)`` over `Dense` (`chainrule.nn.functional.linear`)
+and ReLU / tanh / sigmoid / identity layers (`chainrule.autograd.ops`). It must equal that loop,
+values and every gradient: ``tests/fast/test_dense_chain.py`` runs both on random inputs (odd
+sizes, batch 1, float32 and float64) and compares.
+
+`Sequential` made only of such layers (the multilayer perceptron) says so in the first lines of
+its `forward` and runs `dense_chain`: one node in the graph instead of two per layer. The
+arithmetic is the same as the layer-by-layer ops', in the same order, so the gradients are
+the same numbers (the tests compare both); what is saved is per-op overhead, and memory, because
 
 * the forward pass applies σ in place: only z⁽ᵏ⁾ = σ(a⁽ᵏ⁾) is kept, never a⁽ᵏ⁾, since each σ′
   here can be written through z⁽ᵏ⁾ (ReLU: [z > 0]; tanh: 1 − z²; sigmoid: z(1 − z));
 * the backward pass is the lecture's recursion, with δ⁽ᵏ⁻¹⁾ built in the array that holds
   W⁽ᵏ⁾ᵀδ⁽ᵏ⁾, and ∂E/∂W, ∂E/∂b written straight into flat gradient buffers when there are
-  some (`flatten_parameters`).
+  some (`chainrule.fast.flat`).
 
 The layer outputs in between are not visible as tensors (they are not in a `Sequential`
 either). Build ``Sequential(..., fuse=False)`` to record every layer as its own op, e.g. to
@@ -25,38 +29,26 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import grad_mode
-from chainrule.autograd.ops import stable_sigmoid
-from chainrule.autograd.tensor import Array, Tensor, as_tensor, grad_destination
-from chainrule.nn.functional import weight_gradient
+from chainrule.autograd.ops import derivative_from_output, stable_sigmoid
+from chainrule.autograd.tensor import Array, Tensor, as_tensor
+from chainrule.fast.flat import grad_destination
 
-__all__ = ["dense_chain", "plan_chain"]
+__all__ = ["dense_chain", "plan_chain", "weight_gradient"]
 
 # (weight, bias or None, activation name or None) for each dense layer
 Layer = tuple[Tensor, Tensor | None, str | None]
-
-_KINDS: dict[type, str] | None = None  # module class -> "dense" or an activation name
-
-
-def _kinds() -> dict[type, str]:
-    global _KINDS
-    if _KINDS is None:  # imported here: those modules import the package that imports this one
-        from chainrule.nn.activations import Identity, ReLU, Sigmoid, Tanh
-        from chainrule.nn.dense import Dense
-
-        _KINDS = {Dense: "dense", ReLU: "relu", Tanh: "tanh", Sigmoid: "sigmoid", Identity: ""}
-    return _KINDS
 
 
 def plan_chain(modules: Iterable[Any]) -> list[Layer] | None:
     """The layers of a chain `dense_chain` can run, or None if the modules are anything else.
 
-    Only these exact classes qualify (a subclass may change `forward`): `Dense`, then at most
-    one of `ReLU`, `Tanh`, `Sigmoid`, `Identity` after each `Dense`.
+    A module qualifies when its own class (not a parent class: a subclass may change
+    `forward`) declares ``chain_kind``: "dense" (`Dense`: ``weight``, ``bias``), or after each
+    dense layer at most one activation, "relu", "tanh", "sigmoid" or "" (identity).
     """
-    kinds = _kinds()
     layers: list[Layer] = []
     for m in modules:
-        kind = kinds.get(type(m))
+        kind = type(m).__dict__.get("chain_kind")
         if kind is None:
             return None
         if kind == "dense":
@@ -148,11 +140,20 @@ def _activate(a: Array, act: str | None) -> Array:
 
 
 def _times_derivative(g: Array, z: Array, act: str | None, in_place: bool) -> Array:
-    """g ∘ σ′(a), with σ′ written through z = σ(a) as the single-layer ops write it."""
-    if act == "relu":  # [a > 0] = [z > 0]
-        return np.multiply(g, z > 0, out=g if in_place else None)
-    if act == "tanh":
-        return g * (1 - z * z)
-    if act == "sigmoid":
-        return g * z * (1 - z)
-    return g
+    """g ∘ σ′(a), with σ′ written through z = σ(a) (`ops.derivative_from_output`, as the
+    single-layer ops use it)."""
+    if not act:
+        return g
+    return np.multiply(g, derivative_from_output(act, z), out=g if in_place else None)
+
+
+def weight_gradient(delta: Array, z: Array, out: Array | None, like: Array) -> Array:
+    """∂E/∂W = δᵀ z, in the memory layout of `like` (the weight), into `out` if given.
+
+    Must equal ``delta.T @ z``. For a column-major W (how `Dense` stores it) the product is
+    computed as (zᵀ δ)ᵀ, so that BLAS writes a row-major (in, out) result, which is the
+    column-major (out, in) ∂E/∂W its gradient buffer expects.
+    """
+    if like.flags.f_contiguous and not like.flags.c_contiguous:
+        return np.matmul(z.T, delta, out=None if out is None else out.T).T
+    return np.matmul(delta.T, z, out=out)

@@ -1,6 +1,10 @@
 """One update for a whole parameter group whose parameters live in one flat buffer.
 
-After `chainrule.nn.flatten_parameters`, every parameter is a view into one flat array, and
+Fast path for: `Optimizer.step`'s loop ``for p in group: rule(p.data, p.grad, state[p])``.
+It must give the same numbers (the rule is element-wise): ``tests/fast/test_groups.py`` steps
+a flattened and a plain copy of the same model and compares weights and optimizer state.
+
+After `chainrule.fast.flatten_parameters`, every parameter is a view into one flat array, and
 ``backward()`` leaves every gradient in a view of one flat gradient array. An update rule is
 element-wise, so for such a group ``rule(w, g, state)`` on the two flat arrays does in one call
 what the per-parameter loop does in one call per parameter: a dozen NumPy calls per step
@@ -21,7 +25,8 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import Tensor
-from chainrule.autograd.tensor import Array, memory_order
+from chainrule.autograd.tensor import Array
+from chainrule.fast.flat import memory_order
 
 
 def _address(a: Array) -> int:
@@ -83,10 +88,6 @@ class FlatGroup:
     def grads_ready(self) -> bool:
         """Every parameter's gradient is its buffer (so the flat gradient is complete)."""
         return all(p.grad is b for p, b in zip(self.params, self.grad_views, strict=True))
-
-    def same_layout(self) -> bool:
-        """No parameter's ``.data`` has been rebound since the layout was found."""
-        return all(p.data is v for p, v in zip(self.params, self.views, strict=True))
 
     def ready(self, state: dict[Tensor, dict[str, Any]]) -> bool:
         """The flat path applies to this step: same layout, every gradient in its buffer, and
@@ -182,3 +183,48 @@ def find_flat_group(params: Sequence[Tensor]) -> FlatGroup | None:
     base, start, stop = data
     gbase, gstart, gstop = grad
     return FlatGroup(params, base[start:stop], gbase[gstart:gstop])
+
+
+class GroupLayout:
+    """What an optimizer remembers of one parameter group's flat layout between steps.
+
+    The layout is looked for again only when a parameter's ``.data`` has been rebound. A copy
+    (pickle, deepcopy, joblib) remembers nothing: it keeps the identity of the parameters'
+    arrays but gives every view its own memory, so a remembered layout would update a buffer
+    that no parameter uses any more; the copy looks for its own.
+    """
+
+    def __init__(self) -> None:
+        self.datas: list[Array] = []  # the parameters' .data when the layout was examined
+        self.flat: FlatGroup | None = None
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {"datas": [], "flat": None}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__init__()  # type: ignore[misc]
+
+    def flat_for_step(
+        self,
+        params: Sequence[Tensor],
+        state: dict[Tensor, dict[str, Any]],
+        init_state: Callable[[Array, dict[str, Any]], dict[str, Any]],
+        group: dict[str, Any],
+    ) -> FlatGroup | None:
+        """The group's flat layout if this step can use it (state gathered), else None."""
+        flat = self.flat
+        if flat is not None and flat.ready(state):
+            return flat
+        if len(self.datas) != len(params) or any(
+            p.data is not d for p, d in zip(params, self.datas, strict=True)
+        ):
+            flat = self.flat = find_flat_group(params)
+            self.datas = [p.data for p in params]
+        if flat is None:
+            return None
+        if not flat.grads_ready():
+            flat.state = None  # this step goes parameter by parameter: gather the state later
+            return None
+        if not flat.adopt_state(state, lambda w: init_state(w, group)):
+            return None
+        return flat
