@@ -53,6 +53,9 @@ META_ENTRY = "chainrule.json"
 MAX_META_BYTES = 16 << 20
 MAX_META_CONTAINERS = 1 << 18
 MAX_ENTRIES = 1 << 18
+# Nested state (`flatten_state`) deeper than this is refused on both sides: real state is a
+# handful of levels deep, and rebuilding a forged 500-level tree would overflow the stack.
+MAX_STATE_DEPTH = 64
 # Numeric dtypes only: kind -> allowed item sizes in bytes.
 _DTYPES = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (2, 4, 8), "c": (8, 16)}
 _MARKERS = ("__array__", "__scalar__", "__tuple__", "__dict__")
@@ -469,24 +472,31 @@ def flatten_state(tree: Any, prefix: str = "") -> tuple[dict[str, Array], Any]:
             name, k = f"{prefix}{path.strip('/')}#{k}", k + 1
         return name or "value"
 
-    def walk(x: Any, path: str) -> Any:
+    def walk(x: Any, path: str, depth: int = 0) -> Any:
         if x is None or isinstance(x, str | bool | int | float):
             return x
+        if depth > MAX_STATE_DEPTH:
+            raise ValueError(f"state nested more than {MAX_STATE_DEPTH} levels deep at {path!r}")
         if isinstance(x, np.ndarray | np.generic):
             name = name_for(path)
             arrays[name] = np.asarray(x)
             return {"__array__" if isinstance(x, np.ndarray) else "__scalar__": name}
         if isinstance(x, tuple):
-            return {"__tuple__": [walk(v, f"{path}/{i}") for i, v in enumerate(x)]}
+            return {"__tuple__": [walk(v, f"{path}/{i}", depth + 1) for i, v in enumerate(x)]}
         if isinstance(x, list):
-            return [walk(v, f"{path}/{i}") for i, v in enumerate(x)]
+            return [walk(v, f"{path}/{i}", depth + 1) for i, v in enumerate(x)]
         if isinstance(x, Mapping):
             plain = all(isinstance(k, str) for k in x) and not (
                 len(x) == 1 and next(iter(x)) in _MARKERS
             )
             if plain:
-                return {k: walk(v, f"{path}/{k}") for k, v in x.items()}
-            return {"__dict__": [[walk(k, path), walk(v, f"{path}/{k}")] for k, v in x.items()]}
+                return {k: walk(v, f"{path}/{k}", depth + 1) for k, v in x.items()}
+            return {
+                "__dict__": [
+                    [walk(k, path, depth + 1), walk(v, f"{path}/{k}", depth + 1)]
+                    for k, v in x.items()
+                ]
+            }
         raise ValueError(
             f"cannot store a {type(x).__name__} at {path or '/'!r}: state may hold only "
             "numbers, strings, None, lists, tuples, dicts and NumPy arrays"
@@ -496,18 +506,24 @@ def flatten_state(tree: Any, prefix: str = "") -> tuple[dict[str, Array], Any]:
 
 
 def unflatten_state(json_tree: Any, arrays: Mapping[str, Array]) -> Any:
-    """Rebuild the state `flatten_state` split (ModelFileError if an array is missing)."""
+    """Rebuild the state `flatten_state` split.
+
+    Raises ModelFileError if an array is missing or the tree is nested more than
+    `MAX_STATE_DEPTH` levels deep (checked before descending, so never a RecursionError).
+    """
 
     def get(name: Any) -> Array:
         if not isinstance(name, str) or name not in arrays:
             raise ModelFileError(f"the state refers to a missing array {name!r}")
         return arrays[name]
 
-    def walk(x: Any) -> Any:
-        if isinstance(x, list):
-            return [walk(v) for v in x]
-        if not isinstance(x, dict):
+    def walk(x: Any, depth: int) -> Any:
+        if not isinstance(x, list | dict):
             return x
+        if depth > MAX_STATE_DEPTH:
+            raise ModelFileError(f"the state is nested more than {MAX_STATE_DEPTH} levels deep")
+        if isinstance(x, list):
+            return [walk(v, depth + 1) for v in x]
         if len(x) == 1:
             ((key, value),) = x.items()
             if key == "__array__":
@@ -515,12 +531,12 @@ def unflatten_state(json_tree: Any, arrays: Mapping[str, Array]) -> Any:
             if key == "__scalar__":
                 return get(value)[()]
             if key == "__tuple__" and isinstance(value, list):
-                return tuple(walk(v) for v in value)
+                return tuple(walk(v, depth + 1) for v in value)
             if key == "__dict__" and isinstance(value, list):
                 try:
-                    return {walk(k): walk(v) for k, v in value}
+                    return {walk(k, depth + 1): walk(v, depth + 1) for k, v in value}
                 except (TypeError, ValueError) as exc:
                     raise ModelFileError(f"malformed dict in the state: {exc}") from exc
-        return {k: walk(v) for k, v in x.items()}
+        return {k: walk(v, depth + 1) for k, v in x.items()}
 
-    return walk(json_tree)
+    return walk(json_tree, 0)
