@@ -12,6 +12,10 @@ import numpy.typing as npt
 
 Array = npt.NDArray[Any]
 
+# Numbers beyond this magnitude are refused: squared deviations summed over any number of
+# rows (the column's variance) stay far below the float64 limit of 1.8e308.
+MAX_MAGNITUDE = 1e100
+
 
 def first_row(mask: Any) -> int | None:
     """The 1-based row number of the first True in `mask` (rows counted after the header)."""
@@ -44,6 +48,13 @@ def to_numbers(series: Any, what: str) -> Array:
             raise ValueError(f"{what}, {rows_text(bad)}: {series.iloc[row - 1]!r} is not a number")
     if np.isinf(values).any():
         raise ValueError(f"{what}, {rows_text(np.isinf(values))}: infinite value")
+    huge = np.abs(values) > MAX_MAGNITUDE  # NaN compares False
+    if huge.any():
+        raise ValueError(
+            f"{what}, {rows_text(huge)}: {values[first_row(huge) - 1]:.3g} is too large "
+            f"(at most {MAX_MAGNITUDE:.0e} in magnitude, so that means and variances stay "
+            "finite); rescale the column"
+        )
     return values
 
 

@@ -74,6 +74,9 @@ class TabularPreprocessor:
         frame = as_frame(frame)
         if frame.shape[1] == 0:
             raise ValueError("the data has no feature columns (only the target)")
+        if not frame.columns.is_unique:
+            dup = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+            raise ValueError(f"duplicate column names: {', '.join(repr(c) for c in dup[:5])}")
         unknown = [c for c in self.categorical if c not in frame.columns]
         if unknown:
             raise ValueError(f"categorical column {unknown[0]!r} is not in the data")
@@ -133,7 +136,15 @@ class TabularPreprocessor:
             if col["kind"] == "numeric":
                 values = to_numbers(series, label)
                 values = np.where(np.isnan(values), col["mean"], values)
-                out[:, j] = (values - col["mean"]) / col["scale"]
+                z = (values - col["mean"]) / col["scale"]
+                huge = np.abs(z) > np.finfo(out.dtype).max  # would become ∞ in `out`
+                if huge.any():
+                    raise ValueError(
+                        f"{label}, {rows_text(huge)}: {values[first_row(huge) - 1]:.3g} is "
+                        f"{np.abs(z[huge][0]):.2g} standard deviations from the training mean, "
+                        f"beyond the {np.dtype(out.dtype).name} range"
+                    )
+                out[:, j] = z
                 j += 1
                 continue
             cats = col["categories"]
