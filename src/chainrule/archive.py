@@ -29,6 +29,7 @@ import errno
 import json
 import os
 import secrets
+import stat
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -78,6 +79,10 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     The data goes to a temporary file in the same folder (so the final rename cannot cross
     file systems), is flushed and fsynced, then renamed over `path`; the folder is fsynced so
     the rename itself survives a power loss. If the block raises, `path` is left untouched.
+
+    A file replaced keeps its permission bits (a 0600 model stays 0600); a new one gets 0666
+    filtered by the umask, as `open` gives. A symbolic link at `path` is replaced by the new
+    file, as `os.replace` does: the file it pointed to is left unchanged.
     """
     path = os.path.abspath(os.fspath(path))
     folder, base = os.path.split(path)
@@ -87,6 +92,7 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     # 0o666 filtered by the umask, like an ordinary open(); O_EXCL never reuses a stray file.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
+        _keep_mode(fd, path)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -97,6 +103,16 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
             os.unlink(tmp)
         raise
     _fsync_folder(folder)
+
+
+def _keep_mode(fd: int, path: str) -> None:
+    """Give the temporary file `fd` the permission bits of the regular file at `path`."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(st.st_mode) and hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
 
 
 def remove_stale_temporaries(path: str | os.PathLike[str]) -> int:

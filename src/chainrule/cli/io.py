@@ -12,6 +12,7 @@ import gzip
 import io
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -182,14 +183,27 @@ def require_column(frame: Any, column: str, source: str) -> None:
 
 
 def write_table(frame: Any, path: str | os.PathLike[str] | None) -> None:
-    """Write `frame` as CSV with a header row: atomically to `path`, or to standard output."""
-    text = frame.to_csv(index=False, lineterminator="\n")
+    """Write `frame` as CSV with a header row: atomically to `path`, or to standard output.
+
+    The text is made `WRITE_ROWS` rows at a time, so it never sits whole in memory.
+    """
     if path is None or str(path) == "-":
-        sys.stdout.write(text)
+        for text in _csv_chunks(frame):
+            sys.stdout.write(text)
         sys.stdout.flush()
         return
     with atomic_open(path) as f:
-        f.write(text.encode("utf-8"))
+        for text in _csv_chunks(frame):
+            f.write(text.encode("utf-8"))
+
+
+WRITE_ROWS = 1 << 14
+
+
+def _csv_chunks(frame: Any) -> Iterator[str]:
+    for start in range(0, max(len(frame), 1), WRITE_ROWS):
+        part = frame.iloc[start : start + WRITE_ROWS]
+        yield part.to_csv(index=False, header=start == 0, lineterminator="\n")
 
 
 def load_digits_frame() -> Any:
