@@ -113,3 +113,21 @@ def test_a_tabular_model_with_a_non_finite_target_mapping_is_refused(
     with pytest.raises(ValueError, match=key):  # nor is such a file ever written
         cr.save(model, tmp_path / "never.crz")
     assert not (tmp_path / "never.crz").exists()
+
+
+@pytest.mark.parametrize(("key", "value"), [("mean", float("nan")), ("scale", float("inf"))])
+def test_a_tabular_model_with_non_finite_column_statistics_is_refused(
+    tmp_path: Path, key: str, value: float
+) -> None:
+    pd = pytest.importorskip("pandas")
+    from chainrule.tabular import TabularModel, TabularPreprocessor
+
+    frame = pd.DataFrame({"x": X[:, 0], "z": X[:, 1]})
+    prep = TabularPreprocessor().fit(frame)
+    est = cr.MLPRegressor(hidden_layer_sizes=(2,), epochs=1, random_state=0)
+    est.fit(prep.transform(frame), X[:, 2])
+    cr.save(TabularModel(est, prep, task="regression", target="y"), tmp_path / "ok.crz")
+    arrays, meta = read_archive(tmp_path / "ok.crz")
+    meta["tabular"]["preprocessing"]["columns"][1][key] = value
+    with pytest.raises(cr.ModelFileError, match="column 'z' has an invalid mean or scale"):
+        cr.load(_write_raw(tmp_path / "bad.crz", arrays, meta))
