@@ -29,6 +29,7 @@ import errno
 import json
 import os
 import secrets
+import stat
 import zipfile
 from collections.abc import Iterator, Mapping
 from contextlib import contextmanager, suppress
@@ -53,6 +54,9 @@ META_ENTRY = "chainrule.json"
 MAX_META_BYTES = 16 << 20
 MAX_META_CONTAINERS = 1 << 18
 MAX_ENTRIES = 1 << 18
+# Nested state (`flatten_state`) deeper than this is refused on both sides: real state is a
+# handful of levels deep, and rebuilding a forged 500-level tree would overflow the stack.
+MAX_STATE_DEPTH = 64
 # Numeric dtypes only: kind -> allowed item sizes in bytes.
 _DTYPES = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (2, 4, 8), "c": (8, 16)}
 _MARKERS = ("__array__", "__scalar__", "__tuple__", "__dict__")
@@ -75,6 +79,10 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     The data goes to a temporary file in the same folder (so the final rename cannot cross
     file systems), is flushed and fsynced, then renamed over `path`; the folder is fsynced so
     the rename itself survives a power loss. If the block raises, `path` is left untouched.
+
+    A file replaced keeps its permission bits (a 0600 model stays 0600); a new one gets 0666
+    filtered by the umask, as `open` gives. A symbolic link at `path` is replaced by the new
+    file, as `os.replace` does: the file it pointed to is left unchanged.
     """
     path = os.path.abspath(os.fspath(path))
     folder, base = os.path.split(path)
@@ -84,6 +92,7 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
     # 0o666 filtered by the umask, like an ordinary open(); O_EXCL never reuses a stray file.
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
     try:
+        _keep_mode(fd, path)
         with os.fdopen(fd, "wb") as f:
             yield f
             f.flush()
@@ -94,6 +103,16 @@ def atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
             os.unlink(tmp)
         raise
     _fsync_folder(folder)
+
+
+def _keep_mode(fd: int, path: str) -> None:
+    """Give the temporary file `fd` the permission bits of the regular file at `path`."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if stat.S_ISREG(st.st_mode) and hasattr(os, "fchmod"):
+        os.fchmod(fd, stat.S_IMODE(st.st_mode))
 
 
 def remove_stale_temporaries(path: str | os.PathLike[str]) -> int:
@@ -469,24 +488,31 @@ def flatten_state(tree: Any, prefix: str = "") -> tuple[dict[str, Array], Any]:
             name, k = f"{prefix}{path.strip('/')}#{k}", k + 1
         return name or "value"
 
-    def walk(x: Any, path: str) -> Any:
+    def walk(x: Any, path: str, depth: int = 0) -> Any:
         if x is None or isinstance(x, str | bool | int | float):
             return x
+        if depth > MAX_STATE_DEPTH:
+            raise ValueError(f"state nested more than {MAX_STATE_DEPTH} levels deep at {path!r}")
         if isinstance(x, np.ndarray | np.generic):
             name = name_for(path)
             arrays[name] = np.asarray(x)
             return {"__array__" if isinstance(x, np.ndarray) else "__scalar__": name}
         if isinstance(x, tuple):
-            return {"__tuple__": [walk(v, f"{path}/{i}") for i, v in enumerate(x)]}
+            return {"__tuple__": [walk(v, f"{path}/{i}", depth + 1) for i, v in enumerate(x)]}
         if isinstance(x, list):
-            return [walk(v, f"{path}/{i}") for i, v in enumerate(x)]
+            return [walk(v, f"{path}/{i}", depth + 1) for i, v in enumerate(x)]
         if isinstance(x, Mapping):
             plain = all(isinstance(k, str) for k in x) and not (
                 len(x) == 1 and next(iter(x)) in _MARKERS
             )
             if plain:
-                return {k: walk(v, f"{path}/{k}") for k, v in x.items()}
-            return {"__dict__": [[walk(k, path), walk(v, f"{path}/{k}")] for k, v in x.items()]}
+                return {k: walk(v, f"{path}/{k}", depth + 1) for k, v in x.items()}
+            return {
+                "__dict__": [
+                    [walk(k, path, depth + 1), walk(v, f"{path}/{k}", depth + 1)]
+                    for k, v in x.items()
+                ]
+            }
         raise ValueError(
             f"cannot store a {type(x).__name__} at {path or '/'!r}: state may hold only "
             "numbers, strings, None, lists, tuples, dicts and NumPy arrays"
@@ -496,18 +522,24 @@ def flatten_state(tree: Any, prefix: str = "") -> tuple[dict[str, Array], Any]:
 
 
 def unflatten_state(json_tree: Any, arrays: Mapping[str, Array]) -> Any:
-    """Rebuild the state `flatten_state` split (ModelFileError if an array is missing)."""
+    """Rebuild the state `flatten_state` split.
+
+    Raises ModelFileError if an array is missing or the tree is nested more than
+    `MAX_STATE_DEPTH` levels deep (checked before descending, so never a RecursionError).
+    """
 
     def get(name: Any) -> Array:
         if not isinstance(name, str) or name not in arrays:
             raise ModelFileError(f"the state refers to a missing array {name!r}")
         return arrays[name]
 
-    def walk(x: Any) -> Any:
-        if isinstance(x, list):
-            return [walk(v) for v in x]
-        if not isinstance(x, dict):
+    def walk(x: Any, depth: int) -> Any:
+        if not isinstance(x, list | dict):
             return x
+        if depth > MAX_STATE_DEPTH:
+            raise ModelFileError(f"the state is nested more than {MAX_STATE_DEPTH} levels deep")
+        if isinstance(x, list):
+            return [walk(v, depth + 1) for v in x]
         if len(x) == 1:
             ((key, value),) = x.items()
             if key == "__array__":
@@ -515,12 +547,12 @@ def unflatten_state(json_tree: Any, arrays: Mapping[str, Array]) -> Any:
             if key == "__scalar__":
                 return get(value)[()]
             if key == "__tuple__" and isinstance(value, list):
-                return tuple(walk(v) for v in value)
+                return tuple(walk(v, depth + 1) for v in value)
             if key == "__dict__" and isinstance(value, list):
                 try:
-                    return {walk(k): walk(v) for k, v in value}
+                    return {walk(k, depth + 1): walk(v, depth + 1) for k, v in value}
                 except (TypeError, ValueError) as exc:
                     raise ModelFileError(f"malformed dict in the state: {exc}") from exc
-        return {k: walk(v) for k, v in x.items()}
+        return {k: walk(v, depth + 1) for k, v in x.items()}
 
-    return walk(json_tree)
+    return walk(json_tree, 0)

@@ -71,6 +71,23 @@ def check_finite(a: Array, name: str = "X") -> None:
             )
 
 
+def find_large(a: Array, limit: float) -> tuple[int, ...] | None:
+    """The index of the first value of floating `a` with |value| > `limit`, or None.
+
+    Scans 64 K values at a time, so checking a large array allocates nothing of its size.
+    """
+    if limit >= float(np.finfo(a.dtype).max):  # nothing finite exceeds it (nor can it be cast)
+        return None
+    flat = a.reshape(-1)
+    for start in range(0, flat.size, _CHUNK):
+        chunk = flat[start : start + _CHUNK]
+        big = np.abs(chunk) > limit
+        if big.any():
+            bad = start + int(np.flatnonzero(big)[0])
+            return tuple(int(i) for i in np.unravel_index(bad, a.shape))
+    return None
+
+
 def check_arrays(
     *arrays: Any, names: Sequence[str] = ("X", "y"), numeric: Sequence[str] = ("X",)
 ) -> tuple[Array, ...]:

@@ -17,6 +17,7 @@ file raises `chainrule.ModelFileError` saying what.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 import warnings
@@ -40,6 +41,9 @@ _ESTIMATORS = ("MLPClassifier", "MLPRegressor")
 _FITTED_FLOATS = ("best_loss_", "best_validation_score_")
 # Label dtypes a file may name: bool, ints, uints, floats and fixed-width text.
 _LABEL_DTYPE = re.compile(r"[<>|=]?([biufU])(\d{1,6})")
+# A text label dtype may be this many characters wider than its longest label (labels cut
+# from a wider array keep its width); `save` writes the exact width.
+_LABEL_SLACK = 64
 
 
 def save(model: Any, path: str | os.PathLike[str]) -> None:
@@ -69,6 +73,7 @@ def save(model: Any, path: str | os.PathLike[str]) -> None:
         arrays.update(model.state_dict())
     elif type(model).__name__ == "TabularModel" and hasattr(model, "preprocessor"):
         meta["content"] = "tabular"
+        _check_target_mapping(model.target_mean, model.target_scale)  # as `load` will
         meta["estimator"] = _describe_estimator(model.estimator, arrays, require_fitted=True)
         meta["tabular"] = {
             "task": model.task,
@@ -144,6 +149,17 @@ def _check_kind(meta: dict[str, Any], name: str) -> None:
         )
 
 
+def _check_target_mapping(mean: Any, scale: Any) -> None:
+    """ValueError unless the target's mapping y = mean + scale · output is finite, scale > 0."""
+    for key, value in (("target_mean", mean), ("target_scale", scale)):
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            raise ValueError(f"{key} must be a number")
+        if not math.isfinite(value):
+            raise ValueError(f"{key} is {value}, not a finite number")
+    if scale <= 0:
+        raise ValueError(f"target_scale must be positive, got {scale}")
+
+
 def _rebuild(meta: dict[str, Any], arrays: dict[str, Any]) -> Any:
     content = meta.get("content")
     if content == "module":
@@ -163,9 +179,7 @@ def _rebuild(meta: dict[str, Any], arrays: dict[str, Any]) -> Any:
         if len(prep.feature_names_) != estimator.n_features_in_:
             raise ValueError("the preprocessing and the network disagree on the feature count")
         info = t.get("info", {})
-        for key in ("target_mean", "target_scale"):
-            if not isinstance(t.get(key), int | float) or isinstance(t.get(key), bool):
-                raise ValueError(f"{key} must be a number")
+        _check_target_mapping(t.get("target_mean"), t.get("target_scale"))
         return TabularModel(
             estimator,
             prep,
@@ -247,6 +261,8 @@ def _labels_json(labels: np.ndarray) -> dict[str, Any]:
         return {"dtype": "object", "values": values}
     if not _LABEL_DTYPE.fullmatch(labels.dtype.str):
         raise ValueError(f"class labels of dtype {labels.dtype} cannot be saved")
+    if labels.dtype.kind == "U":  # the exact width, which `load` bounds by the labels held
+        labels = labels.astype(f"<U{max(max((len(v) for v in labels.tolist()), default=1), 1)}")
     return {"dtype": labels.dtype.str, "values": labels.tolist()}
 
 
@@ -271,7 +287,19 @@ def _labels_from_json(data: Any, n: int) -> np.ndarray:
         isinstance(v, expected) and (expected is bool) == isinstance(v, bool) for v in values
     ):
         raise ValueError(f"class labels do not match their dtype {dtype}")
-    return np.array(values, dtype=np.dtype(dtype))
+    if match.group(1) == "U":
+        # The width allocates n × width × 4 bytes: bound it by the text the file holds, so a
+        # few bytes declaring "<U999999" cannot ask for gigabytes.
+        longest = max((len(v) for v in values), default=0)
+        if int(match.group(2)) > max(longest, 1) + _LABEL_SLACK:
+            raise ModelFileError(
+                f"class labels declare the dtype {dtype}, but the longest of them holds "
+                f"{longest} characters"
+            )
+    try:
+        return np.array(values, dtype=np.dtype(dtype))
+    except (TypeError, ValueError, OverflowError) as exc:  # "<i3", or 300 as an "<i1"
+        raise ModelFileError(f"class labels do not fit their dtype {dtype}: {exc}") from exc
 
 
 def _describe_estimator(est: Any, arrays: dict[str, Any], *, require_fitted: bool) -> dict:

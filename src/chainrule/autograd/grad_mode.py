@@ -1,36 +1,45 @@
-"""Whether operations record the computational graph (`no_grad`, `enable_grad`)."""
+"""Whether operations record the computational graph (`no_grad`, `enable_grad`).
+
+The switch is per thread, as PyTorch's is: a `no_grad` block in one thread (say, a web
+server answering `predict` calls) never turns recording off for another thread that is
+training. A new thread starts with recording on.
+"""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-# One module-level flag: checked once per operation, so it must be cheap to read.
-_enabled = True
+
+class _GradState(threading.local):
+    # Read once per operation, so it must be cheap: one attribute of a thread-local object.
+    enabled = True
+
+
+_state = _GradState()
 
 
 def is_grad_enabled() -> bool:
-    """True when new operations record the graph needed for `backward()`."""
-    return _enabled
+    """True when new operations in this thread record the graph needed for `backward()`."""
+    return _state.enabled
 
 
 @contextmanager
 def no_grad() -> Iterator[None]:
-    """Context manager in which no graph is recorded (inference, weight updates)."""
-    global _enabled
-    previous, _enabled = _enabled, False
+    """Context manager in which this thread records no graph (inference, weight updates)."""
+    previous, _state.enabled = _state.enabled, False
     try:
         yield
     finally:
-        _enabled = previous
+        _state.enabled = previous
 
 
 @contextmanager
 def enable_grad() -> Iterator[None]:
-    """Context manager that records the graph again inside a `no_grad` block."""
-    global _enabled
-    previous, _enabled = _enabled, True
+    """Context manager that records the graph again inside a `no_grad` block (this thread)."""
+    previous, _state.enabled = _state.enabled, True
     try:
         yield
     finally:
-        _enabled = previous
+        _state.enabled = previous

@@ -171,7 +171,7 @@ class Tensor:
         out.name = None
         out._op = op
         out._seq = next(_sequence)
-        if grad_mode._enabled and backward is not None:
+        if grad_mode._state.enabled and backward is not None:
             for p in parents:
                 if p.requires_grad:
                     out.requires_grad = True

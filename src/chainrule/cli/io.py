@@ -7,8 +7,12 @@ atomically (`chainrule.archive.atomic_open`), so a failed command leaves none be
 from __future__ import annotations
 
 import argparse
+import csv
+import gzip
+import io
 import os
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,6 +58,7 @@ def read_table(path: str | os.PathLike[str], sep: str | None = None) -> Any:
     pd = _pandas()
     p = _check_input(path)
     name = str(p)
+    header = None
     if p.suffix.lower() in _PARQUET:
         try:
             frame = pd.read_parquet(p)
@@ -64,23 +69,37 @@ def read_table(path: str | os.PathLike[str], sep: str | None = None) -> Any:
         except (OSError, ValueError) as exc:
             raise ValueError(f"cannot read {name!r} as Parquet: {exc}") from exc
     else:
+        with open(p, "rb") as raw:
+            gz = raw.read(2) == b"\x1f\x8b"  # gzip's magic number, whatever the suffix
+        kind = "gzip'd UTF-8 text (CSV)" if gz else "UTF-8 text (CSV)"
         try:
-            with open(p, encoding="utf-8-sig") as f:
+            with (gzip.open if gz else open)(p, "rt", encoding="utf-8-sig") as f:
                 head = f.read(1 << 16)
         except UnicodeDecodeError:
-            raise ValueError(f"{name!r} is not a UTF-8 text (CSV) file") from None
+            raise ValueError(f"{name!r} is not a {kind} file") from None
+        except (OSError, EOFError) as exc:  # a damaged or truncated gzip stream
+            raise ValueError(f"{name!r} is a damaged gzip file: {exc}") from None
         if "\x00" in head:
             raise ValueError(f"{name!r} is a binary file, not CSV text")
         delimiter = sep or sniff_delimiter(head)
+        header = _header(head, delimiter)
         try:
-            frame = pd.read_csv(p, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True)
+            frame = pd.read_csv(
+                p,
+                sep=delimiter,
+                encoding="utf-8-sig",
+                skipinitialspace=True,
+                compression="gzip" if gz else "infer",
+            )
         except pd.errors.EmptyDataError:
             raise ValueError(f"{name!r} is empty") from None
         except pd.errors.ParserError as exc:
             detail = " ".join(str(exc).split()).removeprefix("Error tokenizing data. C error: ")
             raise ValueError(f"cannot read {name!r} as CSV: {detail}") from None
         except UnicodeDecodeError:
-            raise ValueError(f"{name!r} is not a UTF-8 text (CSV) file") from None
+            raise ValueError(f"{name!r} is not a {kind} file") from None
+        except (OSError, EOFError) as exc:
+            raise ValueError(f"{name!r} is a damaged gzip file: {exc}") from None
         _check_delimiter(frame, name, delimiter)
         if delimiter != ",":
             # ';'-separated files from spreadsheets write 1,5 for 1.5: read those as numbers
@@ -89,8 +108,36 @@ def read_table(path: str | os.PathLike[str], sep: str | None = None) -> Any:
                 frame[column] = pd.to_numeric(text).astype("float64")
     if len(frame) == 0:
         raise ValueError(f"{name!r} has no data rows")
+    if header is not None:
+        _check_unique(header, name)  # pandas has already renamed a second 'label' 'label.1'
     frame.columns = [str(c).strip() for c in frame.columns]
+    _check_unique(list(frame.columns), name)
     return frame
+
+
+def _header(head: str, delimiter: str) -> list[str] | None:
+    """The column names of a CSV file as written in its first record (None if unreadable)."""
+    try:
+        return [c.strip() for c in next(csv.reader(io.StringIO(head), delimiter=delimiter))]
+    except (StopIteration, csv.Error):
+        return None
+
+
+def _check_unique(columns: list[Any], name: str) -> None:
+    """ValueError naming the duplicated column names: a second target column would leak the
+    answer into the features, and any duplicate makes columns ambiguous by name."""
+    seen: dict[str, list[int]] = {}
+    for i, c in enumerate(columns, start=1):
+        seen.setdefault(str(c).strip(), []).append(i)
+    dup = {c: where for c, where in seen.items() if len(where) > 1}
+    if dup:
+        shown = "; ".join(
+            f"{c[:80]!r} (columns {', '.join(map(str, where))})"
+            for c, where in list(dup.items())[:5]
+        )
+        raise ValueError(
+            f"{name!r} has duplicate column names: {shown}; rename or remove the copies"
+        )
 
 
 def _check_delimiter(frame: Any, name: str, delimiter: str) -> None:
@@ -136,14 +183,27 @@ def require_column(frame: Any, column: str, source: str) -> None:
 
 
 def write_table(frame: Any, path: str | os.PathLike[str] | None) -> None:
-    """Write `frame` as CSV with a header row: atomically to `path`, or to standard output."""
-    text = frame.to_csv(index=False, lineterminator="\n")
+    """Write `frame` as CSV with a header row: atomically to `path`, or to standard output.
+
+    The text is made `WRITE_ROWS` rows at a time, so it never sits whole in memory.
+    """
     if path is None or str(path) == "-":
-        sys.stdout.write(text)
+        for text in _csv_chunks(frame):
+            sys.stdout.write(text)
         sys.stdout.flush()
         return
     with atomic_open(path) as f:
-        f.write(text.encode("utf-8"))
+        for text in _csv_chunks(frame):
+            f.write(text.encode("utf-8"))
+
+
+WRITE_ROWS = 1 << 14
+
+
+def _csv_chunks(frame: Any) -> Iterator[str]:
+    for start in range(0, max(len(frame), 1), WRITE_ROWS):
+        part = frame.iloc[start : start + WRITE_ROWS]
+        yield part.to_csv(index=False, header=start == 0, lineterminator="\n")
 
 
 def load_digits_frame() -> Any:

@@ -44,6 +44,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 def numeric_matrix(frame: Any, n_features: int, names: Any, source: str) -> Any:
     """The rows of `frame` as the float matrix a bare estimator or network takes."""
     from chainrule.tabular import first_row
+    from chainrule.tabular.columns import quote
 
     if names is not None:
         for name in names:
@@ -60,7 +61,7 @@ def numeric_matrix(frame: Any, n_features: int, names: Any, source: str) -> Any:
             bad = pd.to_numeric(frame[name], errors="coerce").isna() & frame[name].notna()
             row = first_row(bad.to_numpy()) or 1
             raise ValueError(
-                f"column {name!r}, row {row}: {frame[name].iloc[row - 1]!r} is not a number"
+                f"column {name!r}, row {row}: {quote(frame[name].iloc[row - 1])} is not a number"
             )
     X = frame.to_numpy(dtype=np.float64)
     if not np.isfinite(X).all():

@@ -132,6 +132,35 @@ def compute_metrics(model: Any, X_train: Any, y_train: Any, X_val: Any, y_val: A
     }
 
 
+def check_beats_baseline(metrics: dict[str, Any], y_train: Any, y_val: Any) -> None:
+    """ValueError if the model scores below the trivial baseline on the validation rows.
+
+    The baseline predicts the training mean (regression, compared by R²) or the most frequent
+    training class (classification, by accuracy). Divergence that keeps the loss finite (a huge
+    learning rate, inputs scaled by 1e30) ends far below it: such a model is not saved.
+    """
+    from chainrule.report import regression_metrics
+
+    val = metrics.get("validation")
+    if val is None or y_val is None or len(y_val) == 0:
+        return
+    if metrics["task"] == "regression":
+        mean = np.full(len(y_val), float(np.mean(y_train)))
+        score, base, what = val["r2"], regression_metrics(y_val, mean)["r2"], "R²"
+        trivial = "predicting the training mean"
+    else:
+        labels, counts = np.unique(y_train, return_counts=True)
+        majority = labels[np.argmax(counts)]
+        score, base, what = val["accuracy"], float(np.mean(y_val == majority)), "accuracy"
+        trivial = f"always predicting the most frequent class {majority!r}"[:120]
+    if score < base:
+        raise ValueError(
+            f"the model is worse than the trivial baseline on the validation rows ({what} "
+            f"{score:.4g}; {trivial} gives {base:.4g}), so it was not saved: lower --lr or "
+            "rescale the data, or pass --force to save it anyway"
+        )
+
+
 def json_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
 

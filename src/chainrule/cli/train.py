@@ -70,6 +70,12 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
     )
     p.add_argument("--seed", type=option_type("seed"), default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
+    p.add_argument(
+        "--force",
+        action="store_true",
+        help="save the model even if it scores worse on the validation rows than the trivial "
+        "baseline (the training mean, or the most frequent class)",
+    )
     if full:  # else listed in the overall help only; see build_parser
         add_hyperparameter_options(p, run)
 
@@ -143,6 +149,7 @@ def prepare(args: argparse.Namespace) -> Prepared:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chainrule.archive import remove_stale_temporaries
     from chainrule.cli import summary
     from chainrule.cli.options import estimator_kwargs, names
     from chainrule.modelfile import save
@@ -175,6 +182,8 @@ def run(args: argparse.Namespace) -> int:
         estimator, d.prep, task=d.task, target=d.target, target_mean=d.mean, target_scale=d.scale
     )
     metrics = summary.compute_metrics(model, d.X_train, d.y_train, d.X_val, d.y_val)
+    if not getattr(args, "force", False):
+        summary.check_beats_baseline(metrics, d.y_train, d.y_val)
     command = summary.reproducing_command(args, d.task, d.target, out, report)
     model.info = {
         "data": d.source,
@@ -199,6 +208,7 @@ def run(args: argparse.Namespace) -> int:
         summary.write_run_report(
             report, model, metrics, d.X_val, d.y_val, d.X_train, d.y_train, command
         )
+    remove_stale_temporaries(out)  # left by a run of this command killed while saving
     save(model, out)
     if not args.quiet:
         summary.print_summary(model, out, report, sys.stdout)

@@ -23,7 +23,7 @@ from sklearn.utils.validation import (
 )
 
 from chainrule.autograd import Tensor, no_grad
-from chainrule.estimators import loop, network
+from chainrule.estimators import loop, network, ranges
 from chainrule.estimators.params import Config, validate
 from chainrule.rng import as_generator
 
@@ -208,10 +208,13 @@ class BaseMLP(BaseEstimator):
             X,
             y,
             reset=first,
-            dtype=dtype,
+            dtype=[dtype, np.float64],  # checked for range before the cast (no overflow)
             multi_output=True,
             y_numeric=not self._is_classifier,
         )
+        names = getattr(self, "feature_names_in_", None)
+        ranges.check_range(X, ranges.train_limit(dtype), dtype, "X", names)
+        X = X.astype(dtype, copy=False)
         if y.ndim == 2 and y.shape[1] == 1:
             y = column_or_1d(y, warn=True)  # scikit-learn's DataConversionWarning
         if first:
@@ -253,6 +256,8 @@ class BaseMLP(BaseEstimator):
         check_is_fitted(self)
         other = np.float64 if self._dtype == np.float32 else np.float32
         X = validate_data(self, X, reset=False, dtype=[self._dtype, other])
+        names = getattr(self, "feature_names_in_", None)
+        ranges.check_range(X, ranges.predict_limit(self._dtype), self._dtype, "X", names)
         out_dtype = X.dtype
         X = X.astype(self._dtype, copy=False)
         if X.shape[0] <= _PREDICT_CHUNK:

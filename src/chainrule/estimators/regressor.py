@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from chainrule.estimators import ranges
 from chainrule.estimators.base import Array, BaseMLP
 from chainrule.estimators.params import REGRESSION_LOSS_CHOICES, Config
 
@@ -131,6 +132,7 @@ best_validation_score_, n_iter_, n_features_in_, feature_names_in_
     # ------------------------------------------------------------------ targets
     def _encode_targets(self, y: Any, first: bool, classes: Any) -> Array:
         y = np.asarray(y)
+        ranges.check_range(y, ranges.train_limit(self._dtype), self._dtype, "y")
         targets = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(self._dtype, copy=False)
         if first:
             self.n_outputs_ = targets.shape[1]

@@ -98,7 +98,7 @@ def dense_chain(x: Any, layers: list[Layer]) -> Tensor | None:
         parents.append(W)
         if b is not None:
             parents.append(b)
-    if not grad_mode._enabled:
+    if not grad_mode._state.enabled:
         return Tensor._make(z, (), None, "")
 
     def backward(g: Array) -> tuple[Array | None, ...]:

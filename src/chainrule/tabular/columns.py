@@ -12,6 +12,20 @@ import numpy.typing as npt
 
 Array = npt.NDArray[Any]
 
+# Numbers beyond this magnitude are refused: squared deviations summed over any number of
+# rows (the column's variance) stay far below the float64 limit of 1.8e308.
+MAX_MAGNITUDE = 1e100
+# Error messages quote at most this many characters of a cell.
+QUOTE_LIMIT = 80
+
+
+def quote(value: Any, limit: int = QUOTE_LIMIT) -> str:
+    """`repr(value)`, cut to about `limit` characters: a 100 MB cell makes no 100 MB error."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]!r}... ({len(value)} characters)"
+    text = repr(value)
+    return text if len(text) <= limit else f"{text[:limit]}... ({len(text)} characters)"
+
 
 def first_row(mask: Any) -> int | None:
     """The 1-based row number of the first True in `mask` (rows counted after the header)."""
@@ -41,9 +55,18 @@ def to_numbers(series: Any, what: str) -> Array:
         bad = np.isnan(values) & series.notna().to_numpy()
         if bad.any():
             row = first_row(bad)
-            raise ValueError(f"{what}, {rows_text(bad)}: {series.iloc[row - 1]!r} is not a number")
+            raise ValueError(
+                f"{what}, {rows_text(bad)}: {quote(series.iloc[row - 1])} is not a number"
+            )
     if np.isinf(values).any():
         raise ValueError(f"{what}, {rows_text(np.isinf(values))}: infinite value")
+    huge = np.abs(values) > MAX_MAGNITUDE  # NaN compares False
+    if huge.any():
+        raise ValueError(
+            f"{what}, {rows_text(huge)}: {values[first_row(huge) - 1]:.3g} is too large "
+            f"(at most {MAX_MAGNITUDE:.0e} in magnitude, so that means and variances stay "
+            "finite); rescale the column"
+        )
     return values
 
 
@@ -83,7 +106,7 @@ def looks_numeric(series: Any, label: str, hint: str = "--categorical to treat i
         bad = numbers.isna().to_numpy()
         row = int(np.flatnonzero(series.notna().to_numpy())[np.flatnonzero(bad)[0]]) + 1
         raise ValueError(
-            f"{label}, row {row}: {series.iloc[row - 1]!r} is not a number (the column "
+            f"{label}, row {row}: {quote(series.iloc[row - 1])} is not a number (the column "
             f"is mostly numbers; fix the value, or pass {hint})"
         )
     return False

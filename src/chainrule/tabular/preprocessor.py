@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import warnings
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -13,11 +14,19 @@ from chainrule.tabular.columns import (
     category_text,
     first_row,
     looks_numeric,
+    quote,
     rows_text,
     to_numbers,
 )
 
 Array = npt.NDArray[Any]
+
+# A categorical column may hold at most this many categories, and this many characters of
+# category names in all (the model file's description holds at most 16 MiB).
+MAX_CATEGORIES = 10_000
+MAX_CATEGORY_TEXT = 1 << 20
+# A text column with this many number-like categories is probably a damaged numeric one.
+MANY_NUMERIC_CATEGORIES = 20
 
 
 def as_frame(data: Any) -> Any:
@@ -74,16 +83,20 @@ class TabularPreprocessor:
         frame = as_frame(frame)
         if frame.shape[1] == 0:
             raise ValueError("the data has no feature columns (only the target)")
+        if not frame.columns.is_unique:
+            dup = sorted({str(c) for c in frame.columns[frame.columns.duplicated()]})
+            raise ValueError(f"duplicate column names: {', '.join(repr(c) for c in dup[:5])}")
         unknown = [c for c in self.categorical if c not in frame.columns]
         if unknown:
             raise ValueError(f"categorical column {unknown[0]!r} is not in the data")
         self.columns_ = []
         for name in frame.columns:
             series = frame[name]
-            label = f"column {str(name)!r}"
+            label = f"column {quote(str(name))}"
             if name in self.categorical or not looks_numeric(series, label):
                 text = category_text(series)
                 cats = sorted(set(text[series.notna().to_numpy()].tolist()))
+                _check_categories(cats, label, warn=name not in self.categorical)
                 self.columns_.append({"name": str(name), "kind": "categorical", "categories": cats})
                 continue
             values = to_numbers(series, label)
@@ -129,11 +142,19 @@ class TabularPreprocessor:
         out = np.zeros((n, len(self.feature_names_)), dtype=dtype)
         j = 0
         for col in self.columns_:
-            series, label = frame[col["name"]], f"column {col['name']!r}"
+            series, label = frame[col["name"]], f"column {quote(col['name'])}"
             if col["kind"] == "numeric":
                 values = to_numbers(series, label)
                 values = np.where(np.isnan(values), col["mean"], values)
-                out[:, j] = (values - col["mean"]) / col["scale"]
+                z = (values - col["mean"]) / col["scale"]
+                huge = np.abs(z) > np.finfo(out.dtype).max  # would become ∞ in `out`
+                if huge.any():
+                    raise ValueError(
+                        f"{label}, {rows_text(huge)}: {values[first_row(huge) - 1]:.3g} is "
+                        f"{np.abs(z[huge][0]):.2g} standard deviations from the training mean, "
+                        f"beyond the {np.dtype(out.dtype).name} range"
+                    )
+                out[:, j] = z
                 j += 1
                 continue
             cats = col["categories"]
@@ -144,9 +165,11 @@ class TabularPreprocessor:
             bad = (codes < 0) & present
             if bad.any() and unknown == "error":
                 row = first_row(bad)
-                shown = ", ".join(repr(c) for c in cats[:10]) + (", ..." if len(cats) > 10 else "")
+                shown = ", ".join(quote(c, 40) for c in cats[:10]) + (
+                    ", ..." if len(cats) > 10 else ""
+                )
                 raise ValueError(
-                    f"{label}, {rows_text(bad)}: unknown category {text[row - 1]!r} "
+                    f"{label}, {rows_text(bad)}: unknown category {quote(text[row - 1])} "
                     f"(seen in training: {shown})"
                 )
             rows = np.flatnonzero(codes >= 0)
@@ -180,6 +203,45 @@ class TabularPreprocessor:
                 raise ValueError(f"column {col['name']!r} has unknown kind {col.get('kind')!r}")
             prep.columns_.append(record)
         return prep
+
+
+def _check_categories(cats: list[str], label: str, *, warn: bool) -> None:
+    """Refuse, before training, a column the model could not hold; warn on a half-numeric one.
+
+    Each category becomes an input of the network and its name goes into the model file, whose
+    description is limited (`chainrule.archive.MAX_META_BYTES`): a column of free text or ids
+    would train for minutes and then fail to save.
+    """
+    if len(cats) > MAX_CATEGORIES:
+        raise ValueError(
+            f"{label} has {len(cats)} distinct values, too many categories (at most "
+            f"{MAX_CATEGORIES}): it looks like an id or free text; drop it (--drop)"
+        )
+    size = sum(len(c) for c in cats)
+    if size > MAX_CATEGORY_TEXT:
+        longest = max(cats, key=len)
+        raise ValueError(
+            f"{label} holds {size} characters of category names (at most "
+            f"{MAX_CATEGORY_TEXT}; the longest is {quote(longest)}): drop it (--drop)"
+        )
+    if warn:
+        numeric = [c for c in cats if _is_number(c)]
+        if len(numeric) >= MANY_NUMERIC_CATEGORIES:
+            warnings.warn(
+                f"{label} mixes numbers and text, so it is one-hot encoded as "
+                f"{len(cats)} categories, {len(numeric)} of which look like numbers (e.g. "
+                f"{quote(numeric[0], 20)}); fix its text values to use it as a number, or "
+                "name it with --categorical to keep it as categories",
+                stacklevel=4,
+            )
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
 
 
 def _finite(x: Any) -> bool:

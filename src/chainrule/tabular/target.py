@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainrule.tabular.columns import is_numeric, looks_numeric, rows_text, to_numbers
+from chainrule.tabular.columns import is_numeric, looks_numeric, quote, rows_text, to_numbers
 
 Array = npt.NDArray[Any]
 
@@ -72,5 +72,5 @@ def encode_target(y: Any, task: str, name: str) -> Array:
         labels = y.astype(str).to_numpy(dtype=str)
     if len(np.unique(labels)) < 2:
         only = labels[0].item() if isinstance(labels[0], np.generic) else labels[0]
-        raise ValueError(f"{what} has a single class ({only!r}): there is nothing to learn")
+        raise ValueError(f"{what} has a single class ({quote(only)}): there is nothing to learn")
     return labels

@@ -174,11 +174,17 @@ class EarlyStopping(Callback):
         }
 
     def load_state_dict(self, state: Mapping[str, Any]) -> None:
-        self.best = None if state["best"] is None else float(state["best"])
-        self.best_epoch = state["best_epoch"]
-        self.best_weights = state["best_weights"]
-        self.stopped_epoch = state["stopped_epoch"]
-        self.wait = int(state["wait"])
+        best, weights = state["best"], state["best_weights"]
+        if weights is not None and not isinstance(weights, Mapping):
+            raise ValueError(f"best_weights must be a state dict, got {type(weights).__name__}")
+        epochs = {k: state[k] for k in ("best_epoch", "stopped_epoch")}
+        for key, value in epochs.items():  # None until set
+            if value is not None:
+                _check_int(key, value, 0)
+        self.best = None if best is None else float(best)
+        self.best_epoch, self.stopped_epoch = epochs["best_epoch"], epochs["stopped_epoch"]
+        self.best_weights = weights
+        self.wait = _check_int("wait", state["wait"], 0)
 
 
 class ModelCheckpoint(Callback):

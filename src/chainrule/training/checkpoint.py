@@ -56,14 +56,69 @@ def load_checkpoint(path: str | os.PathLike[str]) -> dict[str, Any]:
     expected = {"epoch", "stop_training", "model", "optimizer", "callbacks", "rng", "history"}
     if not isinstance(state, dict) or not expected | {"data"} <= set(state):
         raise ModelFileError(f"{os.fspath(path)!r}: the checkpoint is incomplete")
-    epoch, data = state["epoch"], state["data"]
-    if isinstance(epoch, bool) or not isinstance(epoch, int) or epoch < 0:
-        raise ModelFileError(f"{os.fspath(path)!r}: invalid epoch count {epoch!r}")
-    if not isinstance(data, dict) or not isinstance(data.get("n_samples"), int):
-        raise ModelFileError(f"{os.fspath(path)!r}: the checkpoint lacks its data description")
-    if not all(isinstance(state[k], dict) for k in ("model", "callbacks", "rng", "history")):
-        raise ModelFileError(f"{os.fspath(path)!r}: the checkpoint is malformed")
+    try:
+        _check_state(state)
+    except ValueError as exc:
+        raise ModelFileError(f"{os.fspath(path)!r}: {exc}") from exc
     return state
+
+
+# Epoch counts and row counts beyond this are not plausible (and could overflow int64).
+_MAX_COUNT = 2**40
+
+
+def _count(value: Any, what: str, high: int = _MAX_COUNT) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= high:
+        raise ValueError(f"invalid {what} {str(value)[:40]!r}: must be an integer in [0, {high}]")
+    return value
+
+
+def _check_state(state: dict[str, Any]) -> None:
+    """ValueError naming the first malformed part of a checkpoint's state (all ranges)."""
+    _count(state["epoch"], "epoch count")
+    if not isinstance(state["stop_training"], bool):
+        raise ValueError(f"stop_training must be true or false, got {state['stop_training']!r}")
+    for key in ("model", "callbacks", "rng", "history"):
+        if not isinstance(state[key], dict):
+            raise ValueError(f"the {key} state must be a dict, got {type(state[key]).__name__}")
+    _check_history(state["history"])
+    data = state["data"]
+    if not isinstance(data, dict) or "n_samples" not in data:
+        raise ValueError("the checkpoint lacks its data description")
+    n = _count(data["n_samples"], "n_samples")
+    if data.get("val_index") is not None:
+        data["val_index"] = _check_val_index(data["val_index"], n)
+
+
+def _check_history(history: dict[str, Any]) -> None:
+    values, epochs = history.get("history"), history.get("epoch")
+    if not isinstance(values, dict) or not isinstance(epochs, list):
+        raise ValueError("the history must hold a dict 'history' and a list 'epoch'")
+    for e in epochs:
+        _count(e, "history epoch")
+    for key, column in values.items():
+        if not isinstance(column, list) or len(column) != len(epochs):
+            raise ValueError(f"history {key!r} must be a list with one number per epoch")
+        for x in column:
+            if isinstance(x, bool) or not isinstance(x, int | float) or abs(x) > 1.7e308:
+                raise ValueError(f"history {key!r} holds {str(x)[:40]!r}, not a float")
+
+
+def _check_val_index(index: Any, n_samples: int) -> np.ndarray:
+    """The validation rows as int64, each in [0, n_samples) and none twice."""
+    if isinstance(index, list):
+        if not all(isinstance(i, int) and not isinstance(i, bool) for i in index):
+            raise ValueError("val_index must list integer row numbers")
+        if index and not (min(index) >= 0 and max(index) < n_samples):  # before int64
+            raise ValueError(f"val_index holds rows outside [0, {n_samples})")
+        index = np.asarray(index, dtype=np.int64)
+    if not isinstance(index, np.ndarray) or index.ndim != 1 or index.dtype.kind not in "iu":
+        raise ValueError("val_index must be a 1-d array of integer row numbers")
+    if index.size and not (index.min() >= 0 and index.max() < n_samples):
+        raise ValueError(f"val_index holds rows outside [0, {n_samples})")
+    if np.unique(index).size != index.size:
+        raise ValueError("val_index lists a row twice")
+    return index.astype(np.int64, copy=False)
 
 
 def trainer_state(trainer: TrainerLike) -> dict[str, Any]:
@@ -95,19 +150,30 @@ def trainer_state(trainer: TrainerLike) -> dict[str, Any]:
 def restore_trainer(
     trainer: TrainerLike, state: dict[str, Any], path: Any, batch_size: Any, shuffle: bool
 ) -> None:
-    """Load `state` (from `load_checkpoint`) into `trainer` and the objects it trains."""
+    """Load `state` (from `load_checkpoint`) into `trainer` and the objects it trains.
+
+    Raises ModelFileError naming the part (model, optimizer, a callback, a generator, the
+    history) that does not fit, whatever the forged content makes the loader raise.
+    """
+    part = "the model state"
     try:
         trainer.model.load_state_dict(state["model"])
+        if not all(np.all(np.isfinite(p.data)) for p in trainer.model.parameters()):
+            raise ValueError("the weights hold NaN or infinite values")
+        part = "the optimizer state"
         trainer.optimizer.load_state_dict(state["optimizer"])
         for key, cb in _callback_keys(trainer.callbacks).items():
             if key in state["callbacks"]:
+                part = f"the state of callback {key!r}"
                 cb.load_state_dict(state["callbacks"][key])
         for name, gen in _generators(trainer).items():
             if name in state["rng"]:
+                part = f"the rng state of {name!r}"
                 gen.bit_generator.state = state["rng"][name]
+        part = "the history"
         trainer.history.load_state_dict(state["history"])
-    except (ValueError, KeyError, TypeError) as exc:
-        raise ValueError(f"cannot resume from {os.fspath(path)!r}: {exc}") from exc
+    except (ValueError, KeyError, TypeError, AttributeError, IndexError, OverflowError) as exc:
+        raise ModelFileError(f"cannot resume from {os.fspath(path)!r}: {part}: {exc}") from exc
     trainer.epoch = int(state["epoch"])
     trainer.stop_training = bool(state["stop_training"])
     saved = state["data"]
