@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,13 @@ def sniff_delimiter(head: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_table(path: str | os.PathLike[str], sep: str | None = None) -> Any:
-    """A pandas DataFrame from a CSV (delimiter detected unless `sep`) or Parquet file."""
+def read_table(
+    path: str | os.PathLike[str], sep: str | None = None, text_columns: Sequence[str] = ()
+) -> Any:
+    """A pandas DataFrame from a CSV (delimiter detected unless `sep`) or Parquet file.
+
+    `text_columns` of a CSV file are read as written (``007`` stays ``"007"``), not as numbers.
+    """
     pd = _pandas()
     p = _check_input(path)
     name = str(p)
@@ -73,7 +79,13 @@ def read_table(path: str | os.PathLike[str], sep: str | None = None) -> Any:
             raise ValueError(f"{name!r} is a binary file, not CSV text")
         delimiter = sep or sniff_delimiter(head)
         try:
-            frame = pd.read_csv(p, sep=delimiter, encoding="utf-8-sig", skipinitialspace=True)
+            frame = pd.read_csv(
+                p,
+                sep=delimiter,
+                encoding="utf-8-sig",
+                skipinitialspace=True,
+                dtype=dict.fromkeys(text_columns, str) or None,
+            )
         except pd.errors.EmptyDataError:
             raise ValueError(f"{name!r} is empty") from None
         except pd.errors.ParserError as exc:
