@@ -9,7 +9,7 @@ Scaler and OneHotEncoder); an unseen category is encoded as all zeros. Outputs: 
 and ``probabilities`` (also ``logits``, ``label_index``) for classifiers, ``prediction``
 (in the target's units) for regressors, ``output`` for a bare network.
 
-``--features-only`` exports the network alone: its single input ``input`` is the matrix of
+``--features-only`` exports the network alone: its one input, named "input", is the matrix of
 preprocessed features (numeric columns standardized, categories one-hot); the preprocessing
 is then stored as JSON in the metadata (keys ``chainrule.*``), as it is in every export.
 The written graph is run with onnxruntime, when installed, and compared with chainrule.

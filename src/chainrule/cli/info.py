@@ -17,6 +17,10 @@ from chainrule.cli import io
 from chainrule.cli.errors import description
 
 HELP = "show what a model file holds"
+EXAMPLES = """examples:
+  chainrule info out/model.chainrule
+  chainrule info iris.chainrule --json
+"""
 MAX_COLUMNS = 8
 
 
@@ -25,6 +29,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "info",
         help=HELP,
         description=description(__doc__),
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=parents,
     )
