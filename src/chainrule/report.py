@@ -93,6 +93,7 @@ def probability_metrics(
 
     y = np.asarray(y_true)
     p = np.asarray(proba, dtype=np.float64)
+    p = p / p.sum(axis=1, keepdims=True)  # float32 rows sum to 1 only within float32 rounding
     out: dict[str, Any] = {"log_loss": None, "roc_auc": None}
     unknown = ~np.isin(y, np.asarray(classes))
     if unknown.any():

@@ -228,6 +228,13 @@ def load_data(args: argparse.Namespace, default: str) -> tuple[Any, Any, str, st
     return frame.drop(columns=[target, *drop]), y, target, source, task
 
 
+def read_test_table(path: str | os.PathLike[str], sep: str | None, target: str) -> Any:
+    """The held-out table of ``train --test``, checked for the target column before training."""
+    frame = read_table(path, sep)
+    require_column(frame, target, repr(str(path)))
+    return frame
+
+
 def read_model(path: str | os.PathLike[str]) -> Any:
     """`chainrule.load(path)`, with a clear error for a missing file or a folder."""
     from chainrule.modelfile import load
