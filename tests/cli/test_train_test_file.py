@@ -31,6 +31,9 @@ def test_the_test_file_is_scored_like_evaluate_does(tmp_path, clf_csv, cli):
     info = cr.load(model).info
     assert info["rows"]["test"] == 60 and info["metrics"]["test"]["n"] == 60
     assert f"--test {test_csv}" in (report / "command.txt").read_text()
+    code, out, err = cli("info", model)
+    assert code == 0, err
+    assert any(line.startswith("test") and "accuracy" in line for line in out.splitlines())
 
 
 def test_a_regression_test_file(tmp_path, reg_csv, cli):

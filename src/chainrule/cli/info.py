@@ -112,7 +112,7 @@ def describe(meta: dict[str, Any], arrays: dict[str, Any]) -> str:
             f"epochs        {info.get('epochs')} (weights of epoch {info.get('best_epoch')}),"
             f" {info.get('time_s')} s"
         )
-        for part in ("train", "validation"):
+        for part in ("train", "validation", "test"):
             m = (info.get("metrics") or {}).get(part)
             if m:
                 shown = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if isinstance(v, float))

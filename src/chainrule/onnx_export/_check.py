@@ -44,7 +44,7 @@ def largest_difference(proto: Any, model: Any, n_rows: int = 64) -> float | None
     rng = np.random.default_rng(0)
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     names = [o.name for o in session.get_outputs()]
-    raw = [i.name for i in session.get_inputs()] != ["input"]
+    raw = any(p.key == "chainrule.inputs" and p.value == "columns" for p in proto.metadata_props)
     if raw:
         frame = _random_frame(tabular.preprocessor, n_rows, rng)
         X = tabular.transform(frame, unknown="ignore")
