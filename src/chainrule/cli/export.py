@@ -5,9 +5,10 @@ the result, onnxruntime). For a model trained by ``chainrule train`` the graph t
 table: one input per column, named as the column, of shape (N, 1): numeric columns float32
 (NaN where missing), categorical ones string (the empty string where missing). Imputation,
 standardization and one-hot encoding run inside the graph (the ONNX-ML operators Imputer,
-Scaler and OneHotEncoder); an unseen category is encoded as all zeros. Outputs: ``label``
-and ``probabilities`` (also ``logits``, ``label_index``) for classifiers, ``prediction``
-(in the target's units) for regressors, ``output`` for a bare network.
+Scaler and OneHotEncoder); an unseen category is encoded as all zeros, and a whole-number
+category may be written 3 or 3.0. Outputs: "label" and "probabilities" (also "logits",
+"label_index") for classifiers, "prediction" (in the target's units) for regressors,
+"output" for a bare network.
 
 ``--features-only`` exports the network alone: its one input, named "input", is the matrix of
 preprocessed features (numeric columns standardized, categories one-hot); the preprocessing
