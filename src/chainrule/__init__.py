@@ -26,6 +26,7 @@ _LAZY = {
     "MLPRegressor": "chainrule.estimators",
     "save": "chainrule.modelfile",
     "load": "chainrule.modelfile",
+    "export_onnx": "chainrule.onnx_export",
 }
 _SUBMODULES = {
     "autograd",

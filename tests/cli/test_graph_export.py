@@ -63,10 +63,10 @@ def _session(path):
     return ort.InferenceSession(str(path), providers=["CPUExecutionProvider"])
 
 
-def test_onnx_export_of_a_classifier_predicts_like_chainrule(tmp_path, trained_clf, cli):
+def test_features_only_export_of_a_classifier_predicts_like_chainrule(tmp_path, trained_clf, cli):
     pytest.importorskip("onnx")
     target = tmp_path / "m.onnx"
-    code, out, err = cli("export", trained_clf, "--onnx", target)
+    code, out, err = cli("export", trained_clf, "--onnx", target, "--features-only")
     assert code == 0, err
     assert "checked with onnxruntime" in out
     model = cr.load(trained_clf)
@@ -77,10 +77,10 @@ def test_onnx_export_of_a_classifier_predicts_like_chainrule(tmp_path, trained_c
     assert (model.classes_[index] == model.predict(frame)).all()
 
 
-def test_onnx_export_of_a_regressor_is_in_target_units(tmp_path, trained_reg, cli):
+def test_features_only_export_of_a_regressor_is_in_target_units(tmp_path, trained_reg, cli):
     pytest.importorskip("onnx")
     target = tmp_path / "m.onnx"
-    code, _, err = cli("export", trained_reg, "--onnx", target)
+    code, _, err = cli("export", trained_reg, "--onnx", target, "--features-only")
     assert code == 0, err
     model = cr.load(trained_reg)
     frame = make_regression(n=40, seed=4)

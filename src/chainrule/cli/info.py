@@ -17,6 +17,10 @@ from chainrule.cli import io
 from chainrule.cli.errors import description
 
 HELP = "show what a model file holds"
+EXAMPLES = """examples:
+  chainrule info out/model.chainrule
+  chainrule info iris.chainrule --json
+"""
 MAX_COLUMNS = 8
 
 
@@ -25,6 +29,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "info",
         help=HELP,
         description=description(__doc__),
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=parents,
     )
@@ -107,7 +112,7 @@ def describe(meta: dict[str, Any], arrays: dict[str, Any]) -> str:
             f"epochs        {info.get('epochs')} (weights of epoch {info.get('best_epoch')}),"
             f" {info.get('time_s')} s"
         )
-        for part in ("train", "validation"):
+        for part in ("train", "validation", "test"):
             m = (info.get("metrics") or {}).get(part)
             if m:
                 shown = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if isinstance(v, float))

@@ -12,7 +12,7 @@ import gzip
 import io
 import os
 import sys
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -53,8 +53,13 @@ def sniff_delimiter(head: str) -> str:
     return best if counts[best] > 0 else ","
 
 
-def read_table(path: str | os.PathLike[str], sep: str | None = None) -> Any:
-    """A pandas DataFrame from a CSV (delimiter detected unless `sep`) or Parquet file."""
+def read_table(
+    path: str | os.PathLike[str], sep: str | None = None, text_columns: Sequence[str] = ()
+) -> Any:
+    """A pandas DataFrame from a CSV (delimiter detected unless `sep`) or Parquet file.
+
+    `text_columns` of a CSV file are read as written (``007`` stays ``"007"``), not as numbers.
+    """
     pd = _pandas()
     p = _check_input(path)
     name = str(p)
@@ -90,6 +95,7 @@ def read_table(path: str | os.PathLike[str], sep: str | None = None) -> Any:
                 encoding="utf-8-sig",
                 skipinitialspace=True,
                 compression="gzip" if gz else "infer",
+                dtype=dict.fromkeys(text_columns, str) or None,
             )
         except pd.errors.EmptyDataError:
             raise ValueError(f"{name!r} is empty") from None
@@ -274,6 +280,13 @@ def load_data(args: argparse.Namespace, default: str) -> tuple[Any, Any, str, st
     task = infer_task(frame[target]) if args.task == "auto" else args.task
     y = encode_target(frame[target], task, target)
     return frame.drop(columns=[target, *drop]), y, target, source, task
+
+
+def read_test_table(path: str | os.PathLike[str], sep: str | None, target: str) -> Any:
+    """The held-out table of ``train --test``, checked for the target column before training."""
+    frame = read_table(path, sep)
+    require_column(frame, target, repr(str(path)))
+    return frame
 
 
 def read_model(path: str | os.PathLike[str]) -> Any:

@@ -12,6 +12,10 @@ from typing import Any
 from chainrule.cli.errors import description
 
 HELP = "print the lecture's worked examples, checked against autograd"
+EXAMPLES = """examples:
+  chainrule lecture                      # the examples; the simple example's graph into out/
+  chainrule lecture --out lecture-graphs
+"""
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -19,6 +23,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "lecture",
         help=HELP,
         description=description(__doc__),
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=parents,
     )

@@ -147,8 +147,8 @@ OPTIONS: list[Option] = [
         "--augment",
         "augment",
         augment,
-        "augmentation of each training batch: noise (Gaussian input noise), mixup, or "
-        "shift (rows as square images); none",
+        "augmentation of each training batch: none, noise (Gaussian input noise), mixup, "
+        "or shift (rows as square images)",
         None,
     ),
     ("--init", "init", None, "weight initialization ('auto': He or Xavier)", INIT_CHOICES),
@@ -163,6 +163,10 @@ _FLAGS = [
     ("batch_norm", "batch normalization in each hidden layer"),
     ("shuffle", "reshuffle the training data every epoch"),
 ]
+
+
+# Options whose type function checks the value: their choices, shown as argparse shows choices.
+_METAVARS = {"--augment": "{" + ",".join(("none", *AUGMENT_CHOICES)) + "}"}
 
 
 def estimator_defaults() -> dict[str, Any]:
@@ -192,7 +196,7 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
             type=kind,
             default=default,
             choices=choices,
-            metavar=None if choices else _dest(flag).upper(),
+            metavar=_METAVARS.get(flag) or (None if choices else _dest(flag).upper()),
             help=f"{text} (default: {shown})",
         )
     for name, text in _FLAGS:

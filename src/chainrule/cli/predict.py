@@ -2,7 +2,10 @@
 
 The model's preprocessing turns the raw rows into network inputs, so DATA has the columns of
 the training table (the target column may be present; it is ignored). Predictions are in
-the original label values; ``--proba`` adds one probability column per class.
+the original label values; ``--proba`` adds one probability column per class, ``--id``
+copies identifier columns in front, as written in DATA. Numbers are written as the shortest
+text that reads back as the same value at the model's precision (float32 unless trained
+with ``--dtype float64``), or with ``--digits N`` significant digits.
 """
 
 from __future__ import annotations
@@ -16,6 +19,11 @@ from chainrule.cli import io
 from chainrule.cli.errors import description
 
 HELP = "predict each row of a table with a saved model (CSV output)"
+EXAMPLES = """examples:
+  chainrule predict out/model.chainrule new.csv                 # to standard output
+  chainrule predict iris.chainrule iris-new.csv --proba --out predictions.csv
+  chainrule predict houses.chainrule new.csv --id house_id --digits 6
+"""
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
@@ -23,6 +31,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "predict",
         help=HELP,
         description=description(__doc__),
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=parents,
     )
@@ -30,6 +39,19 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     p.add_argument("data", metavar="DATA", help="CSV or Parquet file of rows to predict")
     p.add_argument("--out", metavar="FILE", help="CSV file to write (default: standard output)")
     p.add_argument("--proba", action="store_true", help="add class probabilities")
+    p.add_argument(
+        "--id",
+        metavar="COLUMNS",
+        default="",
+        help="comma-separated columns of DATA to copy into the output (row identifiers)",
+    )
+    p.add_argument(
+        "--digits",
+        type=_digits,
+        metavar="N",
+        help="write numbers with N significant digits (default: as many as the model's "
+        "precision needs to read back the same value)",
+    )
     p.add_argument(
         "--unknown",
         choices=("error", "ignore"),
@@ -39,6 +61,16 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--sep", metavar="CHAR", help="CSV delimiter (default: detected)")
     p.set_defaults(run=run)
+
+
+def _digits(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if not 1 <= value <= 17:
+        raise argparse.ArgumentTypeError(f"must be between 1 and 17, got {text}")
+    return value
 
 
 def numeric_matrix(frame: Any, n_features: int, names: Any, source: str) -> Any:
@@ -129,11 +161,69 @@ def predictions(model: Any, frame: Any, *, proba: bool, unknown: str, source: st
     return result
 
 
+def id_columns(frame: Any, text: str, source: str) -> list[str]:
+    """The columns named by ``--id`` (ValueError naming one that `frame` lacks)."""
+    from chainrule.cli.options import names
+
+    columns = list(names(text))
+    for name in columns:
+        io.require_column(frame, name, source)
+    return columns
+
+
+def number_text(values: Any, digits: int | None, dtype: Any) -> list[str]:
+    """Each float as text: `digits` significant digits, or else the shortest text that reads
+    back as the same number in `dtype` (float32: at most 9 digits, not float64's 17).
+    """
+    values = np.asarray(values, dtype=np.float64)
+    if digits is not None:
+        return ["" if np.isnan(v) else f"{v:.{digits}g}" for v in values]
+    # str of a NumPy float is its shortest round-trip text in its own precision
+    return ["" if np.isnan(v) else str(v) for v in values.astype(dtype)]
+
+
+def finish(result: Any, frame: Any, ids: list[str], digits: int | None, dtype: Any) -> Any:
+    """`result` as written: the ``--id`` columns first, then floats as `number_text`."""
+    for column in result.columns:
+        if result[column].dtype.kind == "f":
+            result[column] = number_text(result[column].to_numpy(), digits, dtype)
+    clash = [c for c in ids if c in result.columns]
+    if clash:
+        raise ValueError(f"--id column {clash[0]!r} has the name of a prediction column")
+    for k, name in enumerate(ids):
+        result.insert(k, name, frame[name].to_numpy())
+    return result
+
+
+def _model_dtype(model: Any) -> Any:
+    from chainrule.nn import Module
+
+    network = model if isinstance(model, Module) else getattr(model, "estimator", model)
+    network = getattr(network, "model_", network)
+    if isinstance(network, Module):
+        return next((p.data.dtype for p in network.parameters()), np.float32)
+    return np.float32
+
+
 def run(args: argparse.Namespace) -> int:
+    from chainrule.cli.options import names
+
     model = io.read_model(args.model)
-    frame = io.read_table(args.data, args.sep)
-    result = predictions(
-        model, frame, proba=args.proba, unknown=args.unknown, source=repr(str(args.data))
-    )
-    io.write_table(result, args.out)
+    # identifiers are copied as written (007 stays 007), unless the model reads them too
+    frame = io.read_table(args.data, args.sep, text_columns=_unused(model, names(args.id)))
+    source = repr(str(args.data))
+    ids = id_columns(frame, args.id, source)
+    features = frame.drop(columns=_unused(model, ids))
+    result = predictions(model, features, proba=args.proba, unknown=args.unknown, source=source)
+    io.write_table(finish(result, frame, ids, args.digits, _model_dtype(model)), args.out)
     return 0
+
+
+def _unused(model: Any, ids: list[str]) -> list[str]:
+    """The ``--id`` columns that are not inputs of the model (left out of its input)."""
+    from chainrule.tabular import TabularModel
+
+    if isinstance(model, TabularModel):
+        return [c for c in ids if c not in model.preprocessor.input_columns]
+    names = getattr(model, "feature_names_in_", None)
+    return [c for c in ids if names is None or c not in list(names)]

@@ -161,6 +161,18 @@ def check_beats_baseline(metrics: dict[str, Any], y_train: Any, y_val: Any) -> N
         )
 
 
+def test_metrics(model: Any, frame: Any, path: str) -> dict[str, Any]:
+    """The metrics of ``train --test``: `chainrule evaluate`'s, on the held-out table.
+
+    A category the training rows never had is encoded as all zeros, as in validation.
+    """
+    from chainrule.cli.evaluate import evaluate
+
+    metrics = evaluate(model, frame, model.target, "ignore", repr(str(path)))
+    metrics.pop("task")
+    return {**metrics, "file": str(path)}
+
+
 def json_settings(kwargs: dict[str, Any]) -> dict[str, Any]:
     return {k: list(v) if isinstance(v, tuple) else v for k, v in kwargs.items()}
 
@@ -183,6 +195,8 @@ def reproducing_command(
         value = getattr(args, option)
         if value:
             words += [f"--{option}", value if isinstance(value, str) else ",".join(value)]
+    if getattr(args, "test", None):
+        words += ["--test", str(args.test)]
     words += ["--task", task, "--validation-fraction", str(args.validation_fraction)]
     if args.early_stopping is not None:
         words.append("--early-stopping" if args.early_stopping else "--no-early-stopping")
@@ -263,10 +277,12 @@ def print_summary(model: Any, out: Path, report: str | None, stream: IO[str]) ->
     """The table of training and validation metrics, epochs, time and files written."""
     info = model.info
     train, val = info["metrics"]["train"], info["metrics"]["validation"]
+    test = info["metrics"].get("test")
     keys = ["accuracy", "f1_macro"] if model.task == "classification" else ["r2", "mae", "rmse"]
-    lines = [f"\n{'':14}{'train':>12}{'validation':>12}"]
+    lines = [f"\n{'':14}{'train':>12}{'validation':>12}" + (f"{'test':>12}" if test else "")]
     for key in keys:
         shown = f"{val[key]:12.4f}" if val else f"{'-':>12}"
+        shown += f"{test[key]:12.4f}" if test else ""
         lines.append(f"{_NAMES[key]:14}{train[key]:12.4f}{shown}")
     best = f" (weights of epoch {info['best_epoch']})" if info.get("best_epoch") else ""
     lines.append(f"{'epochs':14}{info['epochs']}{best}")

@@ -28,6 +28,7 @@ EXAMPLES = """examples:
   chainrule train                                  # digits; writes out/model.chainrule, out/report/
   chainrule train iris.csv --target species --out iris.chainrule --hidden 32 --epochs 100
   chainrule train houses.csv --target price --task regression --report houses-report
+  chainrule train train.csv --target species --test test.csv --report species-report
 """
 
 
@@ -67,6 +68,12 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
         default=None,
         help="stop when the validation loss stops improving; keep the best "
         "weights (default: on when there is a validation split)",
+    )
+    p.add_argument(
+        "--test",
+        metavar="FILE",
+        help="a held-out table with the target column, scored after training; its metrics "
+        "join the summary, the report and the model file",
     )
     p.add_argument("--seed", type=option_type("seed"), default=0, help="random seed (default: 0)")
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
@@ -165,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
     elif early and args.validation_fraction == 0:
         raise ValueError("--early-stopping needs a validation split: --validation-fraction > 0")
     d = prepare(args)
+    test = io.read_test_table(args.test, args.sep, d.target) if args.test else None
 
     kwargs = estimator_kwargs(args, d.task)
     estimator, monitor = summary.make_estimator(
@@ -184,10 +192,16 @@ def run(args: argparse.Namespace) -> int:
     metrics = summary.compute_metrics(model, d.X_train, d.y_train, d.X_val, d.y_val)
     if not getattr(args, "force", False):
         summary.check_beats_baseline(metrics, d.y_train, d.y_val)
+    if test is not None:
+        metrics["test"] = summary.test_metrics(model, test, args.test)
     command = summary.reproducing_command(args, d.task, d.target, out, report)
     model.info = {
         "data": d.source,
-        "rows": {"train": len(d.X_train), "validation": 0 if d.X_val is None else len(d.X_val)},
+        "rows": {
+            "train": len(d.X_train),
+            "validation": 0 if d.X_val is None else len(d.X_val),
+            **({"test": len(test)} if test is not None else {}),
+        },
         "settings": {
             **summary.json_settings(kwargs),
             "early_stopping": bool(early),
