@@ -72,7 +72,9 @@ def describe(meta: dict[str, Any], arrays: dict[str, Any]) -> str:
         lines.append(f"classes       {len(classes)}: {shown}")
     if est:
         lines.append(f"estimator     {est['class']}")
-        params = est.get("params", {})
+        params = dict(est.get("params", {}))
+        if not params.get("early_stopping"):  # unused without early stopping: not shown
+            params.pop("validation_fraction", None)
         lines.append("  " + ", ".join(f"{k}={v}" for k, v in params.items() if v is not None))
     columns = (tab.get("preprocessing") or {}).get("columns", [])
     if columns:
@@ -96,24 +98,34 @@ def describe(meta: dict[str, Any], arrays: dict[str, Any]) -> str:
         total = sum(int(np.prod(a.shape)) for k, a in arrays.items() if k.startswith(prefix))
         lines.append(f"network       {total:,} parameters")
         lines += _layers(network, arrays, prefix)
-    info = tab.get("info") or {}
-    if info:
-        rows = info.get("rows") or {}
-        lines.append(
-            f"trained on    {info.get('data')}: {rows.get('train')} training rows, "
-            f"{rows.get('validation')} validation rows"
-        )
-        lines.append(
-            f"epochs        {info.get('epochs')} (weights of epoch {info.get('best_epoch')}),"
-            f" {info.get('time_s')} s"
-        )
-        for part in ("train", "validation"):
-            m = (info.get("metrics") or {}).get(part)
-            if m:
-                shown = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if isinstance(v, float))
-                lines.append(f"{part:14}{shown}")
-        lines.append(f"command       {info.get('command')}")
+    lines += _run_lines(tab.get("info") or {})
     return "\n".join(lines)
+
+
+def _run_lines(info: dict[str, Any]) -> list[str]:
+    """The training run's record, each line only from what the file holds (never "None")."""
+    from chainrule.cli.summary import training_length
+
+    lines = []
+    rows = info.get("rows") or {}
+    if info.get("data") is not None:
+        split = ""
+        if rows.get("train") is not None:
+            split = (
+                f": {rows['train']} training rows, {rows.get('validation') or 0} validation rows"
+            )
+        lines.append(f"trained on    {info['data']}{split}")
+    if info.get("epochs") is not None:
+        seconds = f", {info['time_s']} s" if info.get("time_s") is not None else ""
+        lines.append(f"epochs        {training_length(info)}{seconds}")
+    for part in ("train", "validation"):
+        m = (info.get("metrics") or {}).get(part)
+        if m:
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if isinstance(v, float))
+            lines.append(f"{part:14}{shown}")
+    if info.get("command"):
+        lines.append(f"command       {info['command']}")
+    return lines
 
 
 def run(args: argparse.Namespace) -> int:
