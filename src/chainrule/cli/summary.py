@@ -49,6 +49,8 @@ def reproducing_command(
         words += ["--report", str(report)]
     if args.sep:
         words += ["--sep", args.sep]
+    if getattr(args, "keep_id_columns", False):
+        words.append("--keep-id-columns")
     for option in ("categorical", "drop"):
         value = getattr(args, option)
         if value:
