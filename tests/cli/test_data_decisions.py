@@ -28,7 +28,7 @@ def _table(tmp_path, n=60):
 
 def test_id_columns_are_dropped_with_a_warning(tmp_path, cli):
     data = _table(tmp_path)
-    code, out, err = cli(
+    code, _, err = cli(
         "train", data, "--target", "y", "--out", tmp_path / "m", "--epochs", "5", "--quiet"
     )
     assert code == 0, err
