@@ -2,7 +2,8 @@
 
 Architecture (layers and parameter counts), the estimator's hyperparameters, the
 preprocessing, the label mapping, training settings and metrics, and the chainrule version
-that wrote the file. The file is fully loaded and checked first.
+that wrote the file. The file is checked first (its networks rebuilt and run), without
+importing scikit-learn.
 """
 
 from __future__ import annotations
@@ -128,12 +129,52 @@ def _run_lines(info: dict[str, Any]) -> list[str]:
     return lines
 
 
+def _check(meta: dict[str, Any], arrays: dict[str, Any]) -> None:
+    """What `chainrule.load` checks that `describe` relies on, without building the estimator.
+
+    The networks are rebuilt from their arrays and run on a zero input, and the labels and
+    the preprocessing are read back; the estimator classes (and scikit-learn, which they
+    import, most of the start-up time) are not needed for that.
+    """
+    from chainrule.modelfile import _NET, _labels_from_json, _smoke_test, build_network
+
+    content = meta.get("content")
+    if content == "module":
+        _smoke_test(build_network(meta.get("network"), arrays), None, None)
+        return
+    fitted = (meta.get("estimator") or {}).get("fitted")
+    if not isinstance(fitted, dict):
+        if arrays or content == "tabular":
+            raise ValueError("the file holds weights but no fitted state")
+        return
+    n_in, n_out = fitted.get("n_features_in_"), fitted.get("n_outputs_")
+    for key, v in (("n_features_in_", n_in), ("n_outputs_", n_out)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{key} must be a positive integer")
+    _smoke_test(build_network(fitted.get("network"), arrays, _NET), n_in, n_out)
+    if "classes" in fitted:
+        _labels_from_json(fitted.get("classes"), n_out)
+    if content == "tabular":
+        from chainrule.tabular import TabularPreprocessor
+
+        prep = TabularPreprocessor.from_json((meta.get("tabular") or {}).get("preprocessing"))
+        if len(prep.feature_names_) != n_in:
+            raise ValueError("the preprocessing and the network disagree on the feature count")
+
+
 def run(args: argparse.Namespace) -> int:
     from chainrule.errors import ModelFileError
     from chainrule.modelfile import read_header
 
-    io.read_model(args.model)  # the whole file is checked, as 'predict' would use it
-    meta, arrays = read_header(args.model)
+    meta, arrays = read_header(io.check_input(args.model))
+    try:  # the file is checked as 'predict' would use it
+        _check(meta, arrays)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{str(args.model)!r}: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        raise ModelFileError(
+            f"{str(args.model)!r} holds a malformed model description: {exc}"
+        ) from exc
     if args.json:
         print(json.dumps(meta, indent=2))
         return 0

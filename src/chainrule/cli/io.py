@@ -33,7 +33,7 @@ def _pandas() -> Any:
     return pd
 
 
-def _check_input(path: str | os.PathLike[str]) -> Path:
+def check_input(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(2, f"no such file: {str(p)!r}", str(p))
@@ -53,7 +53,7 @@ def sniff_delimiter(head: str) -> str:
 def read_table(path: str | os.PathLike[str], sep: str | None = None) -> Any:
     """A pandas DataFrame from a CSV (delimiter detected unless `sep`) or Parquet file."""
     pd = _pandas()
-    p = _check_input(path)
+    p = check_input(path)
     name = str(p)
     if p.suffix.lower() in _PARQUET:
         try:
@@ -263,4 +263,4 @@ def read_model(path: str | os.PathLike[str]) -> Any:
     """`chainrule.load(path)`, with a clear error for a missing file or a folder."""
     from chainrule.modelfile import load
 
-    return load(_check_input(path))
+    return load(check_input(path))
