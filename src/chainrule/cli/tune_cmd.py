@@ -4,9 +4,11 @@ Searches the network's hyperparameters with `chainrule.recipe.tune` (Optuna's TP
 median pruning on per-epoch validation scores), in this process or on a Dask cluster
 (``--scheduler tcp://host:8786`` or ``--workers N``). The hyperparameter options (``--epochs
 60 --optimizer sgd ...``) set the starting point; the space says what is searched (default:
-learning rate, layers, activation, batch size, L2 penalty, dropout). Prints the best
-trials and the ``chainrule train`` command that trains the best network. With no DATA it
-tunes on scikit-learn's digits, as ``chainrule train`` trains on them.
+learning rate, layers, activation, batch size, L2 penalty, dropout). Each trial is a
+``chainrule train`` run (same split, preprocessing fitted on its training rows, early
+stopping as configured) scored as ``train`` reports it; trial 0 is the settings given. Prints
+a line per trial, the best trials and the ``chainrule train`` command that repeats the best.
+With no DATA it tunes on scikit-learn's digits, as ``chainrule train`` trains on them.
 """
 
 from __future__ import annotations
@@ -33,9 +35,10 @@ DESCRIPTION = (
     "Search the network's hyperparameters (Optuna's TPE sampler, median pruning on per-epoch "
     "validation scores), here or on a Dask cluster (--scheduler tcp://host:8786 or --workers "
     "N). The hyperparameter options set the starting point; --space says what is searched "
-    "(default: learning rate, layers, activation, batch size, L2 penalty, dropout). Prints "
-    "the best trials and the 'chainrule train' command for the best network. With no DATA "
-    "it tunes on scikit-learn's digits, as 'chainrule train' trains on them."
+    "(default: learning rate, layers, activation, batch size, L2 penalty, dropout). Each "
+    "trial is a 'chainrule train' run scored as train reports it; trial 0 is the settings "
+    "given. Prints the best trials and the 'chainrule train' command that repeats the best. "
+    "With no DATA it tunes on scikit-learn's digits, as 'chainrule train' trains on them."
 )
 EXAMPLES = """examples:
   chainrule tune --trials 20 --epochs 30                       # digits
