@@ -157,7 +157,11 @@ class TrainRun:
         self._params.update(params)
         return self
 
-    def __sklearn_tags__(self) -> Any:
+    @property
+    def _estimator_type(self) -> str:  # scikit-learn before 1.6 asks this
+        return "classifier" if self._params.get("task") == "classification" else "regressor"
+
+    def __sklearn_tags__(self) -> Any:  # (scikit-learn 1.6 and later)
         from sklearn.utils import ClassifierTags, RegressorTags, Tags, TargetTags
 
         classifier = self._params.get("task") == "classification"
