@@ -318,6 +318,8 @@ def _describe_estimator(est: Any, arrays: dict[str, Any], *, require_fitted: boo
         "n_features_in_": int(est.n_features_in_),
         "n_outputs_": int(est.n_outputs_),
         "n_iter_": int(getattr(est, "n_iter_", 0)),
+        "best_epoch_": int(getattr(est, "best_epoch_", getattr(est, "n_iter_", 0))),
+        "stopped_by_": str(getattr(est, "stopped_by_", "epochs")),
         "loss_curve_": [float(v) for v in getattr(est, "loss_curve_", [])],
         "validation_scores_": (
             None
@@ -389,6 +391,8 @@ def _build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
             raise ValueError("feature_names_in_ does not match n_features_in_")
         est.feature_names_in_ = np.array([str(v) for v in names], dtype=object)
     est.n_iter_ = int(fitted.get("n_iter_", 0))
+    est.best_epoch_ = int(fitted.get("best_epoch_", est.n_iter_))  # files before 0.2: the last
+    est.stopped_by_ = str(fitted.get("stopped_by_", "epochs"))
     est.loss_curve_ = [float(v) for v in fitted.get("loss_curve_", [])]
     scores = fitted.get("validation_scores_")
     est.validation_scores_ = None if scores is None else [float(v) for v in scores]

@@ -44,7 +44,27 @@ def test_a_huge_text_cell_is_refused_before_training(tmp_path: Path, cli) -> Non
     assert len(line) < 400 and sorted(os.listdir(tmp_path)) == before
 
 
-def test_a_column_of_ids_is_refused_as_too_many_categories(tmp_path: Path, cli) -> None:
+def test_a_column_of_too_many_categories_is_refused(tmp_path: Path, cli) -> None:
+    # Not an identifier (some values repeat, so it is not dropped as one): too many categories.
+    n = 10_100
+    rng = np.random.default_rng(0)
+    frame = pd.DataFrame(
+        {
+            "code": [f"c-{i % 10_050}" for i in range(n)],
+            "x": rng.normal(size=n),
+            "y": rng.integers(0, 2, n),
+        }
+    )
+    data = tmp_path / "codes.csv"
+    frame.to_csv(data, index=False)
+    code, _, err = cli("train", data, "--target", "y", "--out", tmp_path / "m", *FAST)
+    line = _one_line(code, err)
+    assert "column 'code' has 10050 distinct values" in line and "--drop" in line
+
+
+def test_a_column_of_ids_kept_on_request_is_refused_as_too_many_categories(
+    tmp_path: Path, cli
+) -> None:
     n = 10_050
     rng = np.random.default_rng(0)
     frame = pd.DataFrame(
@@ -52,8 +72,8 @@ def test_a_column_of_ids_is_refused_as_too_many_categories(tmp_path: Path, cli) 
     )
     data = tmp_path / "ids.csv"
     frame.to_csv(data, index=False)
-    code, _, err = cli("train", data, "--target", "y", "--out", tmp_path / "m", *FAST)
-    line = _one_line(code, err)
+    args = ("train", data, "--target", "y", "--out", tmp_path / "m", "--keep-id-columns")
+    line = _one_line(*cli(*args, *FAST)[::2])
     assert "column 'id' has 10050 distinct values" in line and "--drop" in line
 
 

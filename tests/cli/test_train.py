@@ -277,7 +277,10 @@ def test_without_a_validation_split(tmp_path, clf_csv, cli):
     assert code == 0, err
     assert "150 training rows, 0 validation rows" in out
     model = cr.load(tmp_path / "m")
-    assert model.info["metrics"]["validation"] is None and model.info["best_epoch"] is None
+    assert model.info["metrics"]["validation"] is None
+    # No early stopping and no --tol: all 5 epochs ran, and the file holds the last one's weights.
+    assert model.info["epochs"] == model.info["best_epoch"] == 5
+    assert model.info["stopped_by"] == "epochs"
     assert "val_loss" not in model.estimator.history_
     assert (report / "confusion_matrix.png").exists()
     code, _, err = cli(

@@ -121,3 +121,14 @@ def test_bad_input() -> None:
         summarize(np.zeros((5, 2)), np.zeros(4))
     with pytest.raises(ValueError, match="task must be"):
         summarize(np.zeros((5, 2)), np.zeros(5), task="clustering")
+
+
+def test_advice_knows_what_chainrules_preprocessing_does() -> None:
+    rng = np.random.default_rng(0)
+    X = pd.DataFrame({"big": rng.normal(500, 100, 200), "kind": rng.choice(["a", "b", None], 200)})
+    y = rng.normal(1000, 300, 200)
+    plain = " ".join(summarize(X, y).warnings)
+    assert "standardize them" in plain and "impute them" in plain
+    told = " ".join(summarize(X, y, preprocessed=True).warnings)
+    assert "standardize" not in told and "impute them" not in told
+    assert "fills a missing number with the training mean" in told

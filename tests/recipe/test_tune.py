@@ -201,3 +201,42 @@ def test_missing_distributed_names_the_extra(monkeypatch, iris, small_clf) -> No
     X, y = iris
     with pytest.raises(ImportError, match=r"chainrule\[distributed\]"):
         tune(small_clf(), SPACE, X, y, n_trials=1, n_workers=2)
+
+
+def test_trial_0_is_the_estimator_as_given_and_scores_its_best_weights() -> None:
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(120, 3))
+    y = X @ np.array([1.0, -1.0, 0.5]) + 0.1 * rng.normal(size=120)
+    net = cr.MLPRegressor(
+        hidden_layer_sizes=(8,), epochs=40, learning_rate=0.01, early_stopping=True, patience=3
+    )
+    seen = []
+    result = tune(
+        net,
+        {"learning_rate": (1e-4, 1e-1)},
+        X,
+        y,
+        n_trials=3,
+        seed=0,
+        pruner=None,
+        refit=False,
+        include_defaults=True,
+        fit_validation=True,
+        on_trial=lambda o, params: seen.append((o.number, params, o.epochs)),
+    )
+    assert [n for n, _, _ in seen] == [0, 1, 2]
+    assert seen[0][1] == {"learning_rate": 0.01} and all(e for _, _, e in seen)
+    first = next(o for o in result.outcomes if o.number == 0)
+    assert result.best_score_ >= first.value
+    # Trial 0 is a fit on the split with early stopping on its validation rows, scored on
+    # the restored best weights.
+    from sklearn.base import clone
+
+    from chainrule.recipe._common import job_seed
+    from chainrule.recipe._trial import folds
+
+    ((tr, va),) = folds(len(y), y, False, None, 0.2, 0)
+    est = clone(net).set_params(random_state=job_seed(0, 0))
+    est.fit(X[tr], y[tr], validation_data=(X[va], y[va]))
+    assert est.stopped_by_ in ("early_stopping", "epochs")
+    assert first.value == pytest.approx(est.score(X[va], y[va]), abs=1e-12)

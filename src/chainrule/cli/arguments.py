@@ -56,6 +56,12 @@ def add_column_options(p: argparse.ArgumentParser) -> None:
         default="",
         help="comma-separated columns to ignore (identifiers, leaks)",
     )
+    p.add_argument(
+        "--keep-id-columns",
+        action="store_true",
+        help="use columns whose values are all different (integers or text, as identifiers "
+        "are) as features; by default they are left out with a warning",
+    )
     p.add_argument("--sep", metavar="CHAR", help="CSV delimiter (default: detected)")
 
 

@@ -2,7 +2,8 @@
 
 Architecture (layers and parameter counts), the estimator's hyperparameters, the
 preprocessing, the label mapping, training settings and metrics, and the chainrule version
-that wrote the file. The file is fully loaded and checked first.
+that wrote the file. The file is checked first (its networks rebuilt and run), without
+importing scikit-learn.
 """
 
 from __future__ import annotations
@@ -77,7 +78,9 @@ def describe(meta: dict[str, Any], arrays: dict[str, Any]) -> str:
         lines.append(f"classes       {len(classes)}: {shown}")
     if est:
         lines.append(f"estimator     {est['class']}")
-        params = est.get("params", {})
+        params = dict(est.get("params", {}))
+        if not params.get("early_stopping"):  # unused without early stopping: not shown
+            params.pop("validation_fraction", None)
         lines.append("  " + ", ".join(f"{k}={v}" for k, v in params.items() if v is not None))
     columns = (tab.get("preprocessing") or {}).get("columns", [])
     if columns:
@@ -101,32 +104,82 @@ def describe(meta: dict[str, Any], arrays: dict[str, Any]) -> str:
         total = sum(int(np.prod(a.shape)) for k, a in arrays.items() if k.startswith(prefix))
         lines.append(f"network       {total:,} parameters")
         lines += _layers(network, arrays, prefix)
-    info = tab.get("info") or {}
-    if info:
-        rows = info.get("rows") or {}
-        lines.append(
-            f"trained on    {info.get('data')}: {rows.get('train')} training rows, "
-            f"{rows.get('validation')} validation rows"
-        )
-        lines.append(
-            f"epochs        {info.get('epochs')} (weights of epoch {info.get('best_epoch')}),"
-            f" {info.get('time_s')} s"
-        )
-        for part in ("train", "validation", "test"):
-            m = (info.get("metrics") or {}).get(part)
-            if m:
-                shown = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if isinstance(v, float))
-                lines.append(f"{part:14}{shown}")
-        lines.append(f"command       {info.get('command')}")
+    lines += _run_lines(tab.get("info") or {})
     return "\n".join(lines)
+
+
+def _run_lines(info: dict[str, Any]) -> list[str]:
+    """The training run's record, each line only from what the file holds (never "None")."""
+    from chainrule.cli.summary import training_length
+
+    lines = []
+    rows = info.get("rows") or {}
+    if info.get("data") is not None:
+        split = ""
+        if rows.get("train") is not None:
+            split = (
+                f": {rows['train']} training rows, {rows.get('validation') or 0} validation rows"
+            )
+        lines.append(f"trained on    {info['data']}{split}")
+    if info.get("epochs") is not None:
+        seconds = f", {info['time_s']} s" if info.get("time_s") is not None else ""
+        lines.append(f"epochs        {training_length(info)}{seconds}")
+    for part in ("train", "validation", "test"):
+        m = (info.get("metrics") or {}).get(part)
+        if m:
+            shown = ", ".join(f"{k} {v:.4f}" for k, v in m.items() if isinstance(v, float))
+            lines.append(f"{part:14}{shown}")
+    if info.get("command"):
+        lines.append(f"command       {info['command']}")
+    return lines
+
+
+def _check(meta: dict[str, Any], arrays: dict[str, Any]) -> None:
+    """What `chainrule.load` checks that `describe` relies on, without building the estimator.
+
+    The networks are rebuilt from their arrays and run on a zero input, and the labels and
+    the preprocessing are read back; the estimator classes (and scikit-learn, which they
+    import, most of the start-up time) are not needed for that.
+    """
+    from chainrule.modelfile import _NET, _labels_from_json, _smoke_test, build_network
+
+    content = meta.get("content")
+    if content == "module":
+        _smoke_test(build_network(meta.get("network"), arrays), None, None)
+        return
+    fitted = (meta.get("estimator") or {}).get("fitted")
+    if not isinstance(fitted, dict):
+        if arrays or content == "tabular":
+            raise ValueError("the file holds weights but no fitted state")
+        return
+    n_in, n_out = fitted.get("n_features_in_"), fitted.get("n_outputs_")
+    for key, v in (("n_features_in_", n_in), ("n_outputs_", n_out)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{key} must be a positive integer")
+    _smoke_test(build_network(fitted.get("network"), arrays, _NET), n_in, n_out)
+    if "classes" in fitted:
+        _labels_from_json(fitted.get("classes"), n_out)
+    if content == "tabular":
+        from chainrule.tabular import TabularPreprocessor
+
+        prep = TabularPreprocessor.from_json((meta.get("tabular") or {}).get("preprocessing"))
+        if len(prep.feature_names_) != n_in:
+            raise ValueError("the preprocessing and the network disagree on the feature count")
 
 
 def run(args: argparse.Namespace) -> int:
     from chainrule.errors import ModelFileError
     from chainrule.modelfile import read_header
 
-    io.read_model(args.model)  # the whole file is checked, as 'predict' would use it
-    meta, arrays = read_header(args.model)
+    meta, arrays = read_header(io.check_input(args.model))
+    try:  # the file is checked as 'predict' would use it
+        _check(meta, arrays)
+    except ModelFileError as exc:
+        raise ModelFileError(f"{str(args.model)!r}: {exc}") from None
+    except (ValueError, TypeError, KeyError, IndexError, AttributeError, OverflowError) as exc:
+        raise ModelFileError(
+            f"{str(args.model)!r} holds a malformed model description: {exc}"
+        ) from exc
     if args.json:
         print(json.dumps(meta, indent=2))
         return 0

@@ -12,6 +12,7 @@ import gzip
 import io
 import os
 import sys
+import warnings
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,7 +37,7 @@ def _pandas() -> Any:
     return pd
 
 
-def _check_input(path: str | os.PathLike[str]) -> Path:
+def check_input(path: str | os.PathLike[str]) -> Path:
     p = Path(path)
     if not p.exists():
         raise FileNotFoundError(2, f"no such file: {str(p)!r}", str(p))
@@ -61,7 +62,7 @@ def read_table(
     `text_columns` of a CSV file are read as written (``007`` stays ``"007"``), not as numbers.
     """
     pd = _pandas()
-    p = _check_input(path)
+    p = check_input(path)
     name = str(p)
     header = None
     if p.suffix.lower() in _PARQUET:
@@ -279,7 +280,49 @@ def load_data(args: argparse.Namespace, default: str) -> tuple[Any, Any, str, st
         raise ValueError(f"--drop names the target column {target!r}")
     task = infer_task(frame[target]) if args.task == "auto" else args.task
     y = encode_target(frame[target], task, target)
-    return frame.drop(columns=[target, *drop]), y, target, source, task
+    features = frame.drop(columns=[target, *drop])
+    if not getattr(args, "keep_id_columns", True):
+        ids = [c for c in id_columns(features) if c not in categorical]
+        if ids:
+            shown = ", ".join(repr(str(c)) for c in ids)
+            warnings.warn(
+                f"column {shown}: every value is different, as in an identifier; it is left "
+                "out (--keep-id-columns keeps it)",
+                UserWarning,
+                stacklevel=2,
+            )
+            features = features.drop(columns=ids)
+    return features, y, target, source, task
+
+
+# An identifier is only told from a feature given enough rows (a few all-distinct small
+# integers are common in a tiny table).
+ID_MIN_ROWS = 20
+
+
+def id_columns(frame: Any) -> list[Any]:
+    """Columns of integers or text whose values are all different (identifiers, names).
+
+    Such a column cannot generalize: one-hot encoded it gives a category per row, and as a
+    number (a row counter) it ranks rows by when they were recorded. Floats are not
+    identifiers: continuous measurements are all different as a rule.
+    """
+    n = len(frame)
+    if n < ID_MIN_ROWS:
+        return []
+    found = []
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype.kind == "f" or values.dtype.kind == "b" or values.isna().any():
+            continue
+        if values.dtype.kind == "O":
+            pd = _pandas()
+            # Mostly numbers with some text is a typo the preprocessing reports, not an ID.
+            if pd.to_numeric(values, errors="coerce").notna().mean() > 0.5:
+                continue
+        if values.nunique() == n:
+            found.append(name)
+    return found
 
 
 def read_test_table(path: str | os.PathLike[str], sep: str | None, target: str) -> Any:
@@ -293,4 +336,4 @@ def read_model(path: str | os.PathLike[str]) -> Any:
     """`chainrule.load(path)`, with a clear error for a missing file or a folder."""
     from chainrule.modelfile import load
 
-    return load(_check_input(path))
+    return load(check_input(path))

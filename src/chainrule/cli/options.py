@@ -108,6 +108,23 @@ def augment(text: str) -> str | None:
     return name
 
 
+class _Unset:
+    """The value of an option not given (its default then depends on other options)."""
+
+    def __repr__(self) -> str:
+        return "unset"
+
+
+TOL_UNSET: Any = _Unset()
+
+
+def tolerance(text: str) -> float | None:
+    """A number >= 0, or "none" (no training-loss stopping rule)."""
+    if text.strip().lower() == "none":
+        return None
+    return non_negative(text)
+
+
 def names(text: str) -> tuple[str, ...]:
     """ "a,b" -> ("a", "b")."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
@@ -154,7 +171,15 @@ OPTIONS: list[Option] = [
     ("--init", "init", None, "weight initialization ('auto': He or Xavier)", INIT_CHOICES),
     ("--lr-schedule", "lr_schedule", None, "learning-rate schedule", LR_SCHEDULE_CHOICES),
     ("--patience", "patience", positive_int, "epochs without improvement before stopping", None),
-    ("--tol", "tol", non_negative, "the least improvement that counts", None),
+    (
+        "--tol",
+        "tol",
+        tolerance,
+        "the least improvement of the monitored loss that counts: the validation loss with "
+        "early stopping, else the training loss, and training stops after --patience epochs "
+        "without one; 'none': no such rule",
+        None,
+    ),
     ("--dtype", "dtype", None, "floating type of weights and computations", DTYPE_CHOICES),
     ("--loss", "loss", None, "regression loss", REGRESSION_LOSS_CHOICES),
 ]
@@ -191,6 +216,8 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
         default = defaults[key]
         shown = _fmt_sizes(default) if flag == "--hidden" else default
         shown = "none" if shown is None else shown
+        if key == "tol":  # decided by early stopping (`chainrule.cli.train.resolve_early_stopping`)
+            default, shown = TOL_UNSET, f"{shown} with early stopping, none without"
         group.add_argument(
             flag,
             type=kind,
@@ -218,6 +245,14 @@ def estimator_kwargs(args: argparse.Namespace, task: str) -> dict[str, Any]:
         kwargs["lr_schedule"] = None
     kwargs.update({name: getattr(args, name) for name, _ in _FLAGS})
     return kwargs
+
+
+def run_settings(kwargs: dict[str, Any], validation_fraction: float) -> dict[str, Any]:
+    """The estimator's settings for a run holding out `validation_fraction` of the rows
+    (recorded as its ``validation_fraction``, so that the model file says what was done)."""
+    if 0 < validation_fraction < 1:
+        return {**kwargs, "validation_fraction": validation_fraction}
+    return dict(kwargs)
 
 
 def hyperparameter_argv(args: argparse.Namespace, task: str) -> list[str]:

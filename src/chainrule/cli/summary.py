@@ -1,4 +1,4 @@
-"""What ``chainrule train`` shows and records: validation scoring, metrics, summary, report."""
+"""What ``chainrule train`` shows and records: metrics, the summary, the report."""
 
 from __future__ import annotations
 
@@ -8,110 +8,9 @@ from typing import IO, Any
 
 import numpy as np
 
-from chainrule.autograd import Tensor, no_grad
-from chainrule.errors import TrainingDiverged
-from chainrule.training import Callback, EarlyStopping
+from chainrule.cli.fitting import predict_encoded
 
-
-class ValidationMonitor(Callback):
-    """After each epoch, the validation loss and score: ``logs["val_loss"]`` and
-    ``logs["val_accuracy"]`` (classification) or ``logs["val_r2"]`` (regression).
-
-    The loss is the estimator's data loss (no penalties) in evaluation mode, so it can be
-    compared with the training loss and drive early stopping.
-    """
-
-    def __init__(self, task: str, X: Any, targets: Any) -> None:
-        self.task, self.X, self.targets = task, X, targets
-        self.stopper: EarlyStopping | None = None
-        self.losses: list[float] = []
-
-    def on_train_begin(self, trainer: Any) -> None:
-        self.losses = []
-
-    def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
-        model, loss = trainer.model, trainer.loss
-        was_training = model.training
-        model.eval()
-        # Huge but finite weights overflow here first: report that as divergence, not a warning.
-        with no_grad(), np.errstate(over="ignore", invalid="ignore"):
-            out = model(Tensor(self.X))
-            value = getattr(loss, "data_loss", loss)(out, self.targets).item()
-        model.train(was_training)
-        if not np.isfinite(value):
-            raise TrainingDiverged(
-                f"training diverged: the validation loss is {value} after epoch {epoch + 1}; "
-                "try a smaller learning rate",
-                epoch=epoch + 1,
-            )
-        logs["val_loss"] = value
-        self.losses.append(value)
-        if self.task == "classification":
-            logs["val_accuracy"] = float(np.mean(out.data.argmax(axis=1) == self.targets))
-        else:
-            residual = float(np.sum((out.data - self.targets) ** 2))
-            total = float(np.sum((self.targets - self.targets.mean()) ** 2))
-            logs["val_r2"] = 1 - residual / total if total > 0 else 0.0
-
-    def best_epoch(self) -> int | None:
-        """The 1-based epoch whose weights the model kept (None without validation)."""
-        if self.stopper is not None and self.stopper.best_epoch is not None:
-            return int(self.stopper.best_epoch) + 1
-        return int(np.argmin(self.losses)) + 1 if self.losses else None
-
-
-def make_estimator(
-    task: str,
-    kwargs: dict[str, Any],
-    args: argparse.Namespace,
-    X_val: Any,
-    y_val: Any,
-    y_train: Any,
-    mean: float,
-    scale: float,
-    early: bool,
-) -> tuple[Any, ValidationMonitor]:
-    """The estimator for `task`, with validation scoring and early stopping as callbacks."""
-    from chainrule.estimators import MLPClassifier, MLPRegressor
-
-    dtype = np.dtype(kwargs["dtype"])
-    monitor = ValidationMonitor(task, None, None)
-    callbacks: list[Any] = []
-    if X_val is not None:
-        classes = np.unique(y_train)
-        if task == "classification" and not np.isin(y_val, classes).any():
-            X_val = None  # no validation row has a class seen in training: nothing to score
-    if X_val is not None:
-        if task == "classification":
-            pos = np.minimum(np.searchsorted(classes, y_val), len(classes) - 1)
-            keep = classes[pos] == y_val  # a class absent from training cannot be scored
-            monitor = ValidationMonitor(task, X_val[keep], pos[keep].astype(np.intp))
-        else:
-            targets = ((y_val - mean) / scale).reshape(-1, 1).astype(dtype)
-            monitor = ValidationMonitor(task, X_val, targets)
-        callbacks.append(monitor)
-        if early:
-            monitor.stopper = EarlyStopping(
-                "val_loss", patience=args.patience, min_delta=args.tol, restore_best_weights=True
-            )
-            callbacks.append(monitor.stopper)
-    cls = MLPClassifier if task == "classification" else MLPRegressor
-    estimator = cls(
-        **kwargs,
-        early_stopping=False,  # done here, on the split the summary reports
-        random_state=args.seed,
-        verbose=not args.quiet,
-        callbacks=callbacks,
-    )
-    return estimator, monitor
-
-
-def predict_encoded(model: Any, X: Any) -> Any:
-    """`model`'s predictions for rows already preprocessed (in the original target units)."""
-    out = model.estimator.predict(X)
-    if model.task == "regression":
-        return out.astype(np.float64) * model.target_scale + model.target_mean
-    return out
+__all__ = ["compute_metrics", "predict_encoded", "print_summary", "training_length"]
 
 
 def compute_metrics(model: Any, X_train: Any, y_train: Any, X_val: Any, y_val: Any) -> dict:
@@ -191,6 +90,8 @@ def reproducing_command(
         words += ["--report", str(report)]
     if args.sep:
         words += ["--sep", args.sep]
+    if getattr(args, "keep_id_columns", False):
+        words.append("--keep-id-columns")
     for option in ("categorical", "drop"):
         value = getattr(args, option)
         if value:
@@ -204,19 +105,13 @@ def reproducing_command(
     return command_line(words)
 
 
-def write_run_report(
-    folder: str,
-    model: Any,
-    metrics: dict,
-    X_val: Any,
-    y_val: Any,
-    X_train: Any,
-    y_train: Any,
-    command: str,
-) -> None:
+def write_run_report(folder: str, model: Any, metrics: dict, fitted: Any, command: str) -> None:
     from chainrule.report import write_report
 
-    X, y = (X_val, y_val) if X_val is not None else (X_train, y_train)
+    if fitted.X_val is not None:
+        X, y = fitted.X_val, fitted.y_val
+    else:
+        X, y = fitted.X_train, fitted.y_train
     labels = None
     if model.task == "classification":
         part = metrics["validation"] or metrics["train"]
@@ -233,9 +128,10 @@ def write_run_report(
     )
 
 
-def print_header(
-    source: str, frame: Any, target: str, task: str, y: Any, prep: Any, n_train: int, val: Any
-) -> None:
+def print_header(d: Any, prep: Any) -> None:
+    """What was read and how it is split (`d`: `chainrule.cli.train.Prepared`)."""
+    source, frame, target, task, y = d.source, d.features, d.target, d.task, d.y
+    n_train, val = len(d.train), d.val
     kinds = [c["kind"] for c in prep.columns_]
     print(
         f"data    {source}: {len(frame)} rows; {kinds.count('numeric')} numeric and "
@@ -257,11 +153,13 @@ def print_header(
                 f"if it is an identifier or free text, leave it out with --drop {col['name']}"
             )
         missing = int(frame[col["name"]].isna().sum())
-        if col["kind"] == "numeric" and missing:
-            print(
-                f"note    column {col['name']!r}: {missing} missing values, filled with the "
-                "training mean"
+        if missing:
+            filled = (
+                "filled with the training mean"
+                if col["kind"] == "numeric"
+                else "encoded as no category (all its inputs 0)"
             )
+            print(f"note    column {col['name']!r}: {missing} missing values, {filled}")
 
 
 _NAMES = {
@@ -284,10 +182,32 @@ def print_summary(model: Any, out: Path, report: str | None, stream: IO[str]) ->
         shown = f"{val[key]:12.4f}" if val else f"{'-':>12}"
         shown += f"{test[key]:12.4f}" if test else ""
         lines.append(f"{_NAMES[key]:14}{train[key]:12.4f}{shown}")
-    best = f" (weights of epoch {info['best_epoch']})" if info.get("best_epoch") else ""
-    lines.append(f"{'epochs':14}{info['epochs']}{best}")
+    lines.append(f"{'epochs':14}{training_length(info)}")
     lines.append(f"{'time':14}{info['time_s']:.1f} s")
     lines.append(f"{'model':14}{out}")
     if report is not None:
         lines.append(f"{'report':14}{report}")
     print("\n".join(lines), file=stream)
+
+
+def training_length(info: dict[str, Any]) -> str:
+    """How many epochs ran, what ended training, and whose weights were kept (one line).
+
+    Reads a model's record (``model.info``); files without ``stopped_by`` say less.
+    """
+    epochs, best = info.get("epochs"), info.get("best_epoch")
+    settings = info.get("settings") or {}
+    most, tol, patience = (settings.get(k) for k in ("epochs", "tol", "patience"))
+    text = f"{epochs}" if most is None else f"{epochs} of {most}"
+    why = info.get("stopped_by")
+    if why == "early_stopping":
+        text += f"; early stopping: the validation loss did not fall by {tol} in {patience} epochs"
+    elif why == "tol":
+        text += f"; --tol: the training loss did not fall by {tol} in {patience} epochs"
+    elif why == "callback":
+        text += "; stopped by a callback"
+    if best is None:
+        return text
+    if why is not None and settings.get("early_stopping"):
+        return f"{text}; weights of epoch {best} (the lowest validation loss)"
+    return f"{text}; weights of epoch {best}" + (" (the last)" if best == epochs else "")

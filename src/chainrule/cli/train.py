@@ -11,12 +11,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from chainrule._version import __version__
 from chainrule.cli import io
@@ -87,119 +84,98 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
         add_hyperparameter_options(p, run)
 
 
-def _split(n: int, y: Any, task: str, fraction: float, seed: int) -> tuple[Any, Any]:
-    """Sorted training and validation row indices (validation None when `fraction` is 0)."""
-    from chainrule.data import split_indices
+def resolve_early_stopping(args: argparse.Namespace) -> bool:
+    """--early-stopping as given, else on exactly when there is a validation split; and
+    --tol resolved: without a value given, early stopping's least improvement (the
+    estimators' default) with early stopping, and no training-loss rule (``none``) without."""
+    from chainrule.cli.options import TOL_UNSET, estimator_defaults
 
-    if fraction == 0:
-        return np.arange(n), None
-    labels = y if task == "classification" else None
-    try:
-        train, val = split_indices(n, fraction, labels=labels, rng=seed)
-    except ValueError:
-        if labels is None:
-            raise
-        # A class with one sample cannot be split in proportion: split at random instead.
-        train, val = split_indices(n, fraction, rng=seed)
-    return np.sort(train), np.sort(val)
+    early = args.early_stopping
+    if early is None:
+        early = args.validation_fraction > 0 or bool(getattr(args, "cv", None))
+    elif early and args.validation_fraction == 0 and not getattr(args, "cv", None):
+        raise ValueError("--early-stopping needs a validation split: --validation-fraction > 0")
+    if args.tol is TOL_UNSET:
+        args.tol = estimator_defaults()["tol"] if early else None
+    return bool(early)
 
 
 @dataclass
 class Prepared:
-    """The table turned into the network's training and validation matrices."""
+    """The table, its task, the split and the column kinds ``chainrule train`` uses."""
 
     source: str
     target: str
     task: str
-    prep: Any  # TabularPreprocessor fitted on the training rows
-    X_train: Any
-    y_train: Any
-    X_val: Any  # None without a validation split
-    y_val: Any
-    mean: float = 0.0  # regression: the network learns (y − mean) / scale
-    scale: float = 1.0
+    features: Any
+    y: Any
+    train: Any  # row indices
+    val: Any  # row indices, None without a validation split
+    categorical: list[str]  # the columns one-hot encoded (found on every row)
 
 
 def prepare(args: argparse.Namespace) -> Prepared:
-    """Read, check, split and preprocess the data (ValueError naming any problem)."""
-    from chainrule.cli import summary
+    """Read, check and split the data (ValueError naming any problem)."""
+    from chainrule.cli.fitting import split_rows
     from chainrule.cli.options import names
     from chainrule.tabular import TabularPreprocessor
 
     features, y, target, source, task = io.load_data(args, default="digits")
-    train, val = _split(len(features), y, task, args.validation_fraction, args.seed)
-
+    train, val = split_rows(len(features), y, task, args.validation_fraction, args.seed)
     # Check every row first, so that errors name rows of the file; the column kinds found
     # here hold for the fit on the training rows (a mostly-numeric check could differ).
     kinds = TabularPreprocessor(names(args.categorical)).fit(features).columns_
-    prep = TabularPreprocessor([c["name"] for c in kinds if c["kind"] == "categorical"])
-    prep.fit(features.iloc[train])
-    dtype = np.dtype(args.dtype)
-    data = Prepared(
-        source,
-        target,
-        task,
-        prep,
-        prep.transform(features.iloc[train], dtype=dtype),
-        y[train],
-        None,
-        None,
-    )
-    if val is not None:  # a category seen only in validation rows is encoded as all zeros
-        data.X_val = prep.transform(features.iloc[val], dtype=dtype, unknown="ignore")
-        data.y_val = y[val]
-    if task == "regression":
-        data.mean, data.scale = float(data.y_train.mean()), float(data.y_train.std()) or 1.0
-    if not args.quiet:
-        summary.print_header(source, features, target, task, y, prep, len(train), val)
-    return data
+    categorical = [c["name"] for c in kinds if c["kind"] == "categorical"]
+    return Prepared(source, target, task, features, y, train, val, categorical)
 
 
 def run(args: argparse.Namespace) -> int:
     from chainrule.archive import remove_stale_temporaries
     from chainrule.cli import summary
-    from chainrule.cli.options import estimator_kwargs, names
+    from chainrule.cli.fitting import fit_table
+    from chainrule.cli.options import estimator_kwargs, names, run_settings
     from chainrule.modelfile import save
-    from chainrule.tabular import TabularModel
+    from chainrule.tabular import TabularPreprocessor
 
     out = Path(args.out) if args.out else io.DEFAULT_DIR / "model.chainrule"
     report = args.report or (str(io.DEFAULT_DIR / "report") if args.data is None else None)
     if out.is_dir():
         raise IsADirectoryError(21, f"--out {str(out)!r} is a folder; name a model file", str(out))
-    early = args.early_stopping
-    if early is None:
-        early = args.validation_fraction > 0
-    elif early and args.validation_fraction == 0:
-        raise ValueError("--early-stopping needs a validation split: --validation-fraction > 0")
+    early = resolve_early_stopping(args)
     d = prepare(args)
     test = io.read_test_table(args.test, args.sep, d.target) if args.test else None
-
     kwargs = estimator_kwargs(args, d.task)
-    estimator, monitor = summary.make_estimator(
-        d.task, kwargs, args, d.X_val, d.y_val, d.y_train, d.mean, d.scale, early
+    prep = TabularPreprocessor(d.categorical).fit(d.features.iloc[d.train])
+    if not args.quiet:
+        summary.print_header(d, prep)
+    fitted = fit_table(
+        d.features.iloc[d.train],
+        d.y[d.train],
+        None if d.val is None else d.features.iloc[d.val],
+        None if d.val is None else d.y[d.val],
+        task=d.task,
+        categorical=d.categorical,
+        settings=run_settings(kwargs, args.validation_fraction),
+        seed=args.seed,
+        early_stopping=early,
+        verbose=not args.quiet,
+        preprocessor=prep,
     )
-    start = time.perf_counter()
-    estimator.fit(
-        d.X_train, d.y_train if d.task == "classification" else (d.y_train - d.mean) / d.scale
+    model, estimator = fitted.model, fitted.model.estimator
+    model.target = d.target
+    metrics = summary.compute_metrics(
+        model, fitted.X_train, fitted.y_train, fitted.X_val, fitted.y_val
     )
-    seconds = time.perf_counter() - start
-    # The callbacks hold the validation data and the bar belongs to this run: not saved.
-    estimator.set_params(verbose=False, callbacks=None)
-
-    model = TabularModel(
-        estimator, d.prep, task=d.task, target=d.target, target_mean=d.mean, target_scale=d.scale
-    )
-    metrics = summary.compute_metrics(model, d.X_train, d.y_train, d.X_val, d.y_val)
     if not getattr(args, "force", False):
-        summary.check_beats_baseline(metrics, d.y_train, d.y_val)
+        summary.check_beats_baseline(metrics, fitted.y_train, fitted.y_val)
     if test is not None:
         metrics["test"] = summary.test_metrics(model, test, args.test)
     command = summary.reproducing_command(args, d.task, d.target, out, report)
     model.info = {
         "data": d.source,
         "rows": {
-            "train": len(d.X_train),
-            "validation": 0 if d.X_val is None else len(d.X_val),
+            "train": len(d.train),
+            "validation": 0 if d.val is None else len(d.val),
             **({"test": len(test)} if test is not None else {}),
         },
         "settings": {
@@ -212,16 +188,15 @@ def run(args: argparse.Namespace) -> int:
         },
         "metrics": metrics,
         "epochs": int(estimator.n_iter_),
-        "best_epoch": monitor.best_epoch(),
-        "time_s": round(seconds, 3),
+        "best_epoch": int(estimator.best_epoch_),
+        "stopped_by": estimator.stopped_by_,
+        "time_s": round(fitted.seconds, 3),
         "command": command,
         "chainrule": __version__,
     }
     out.parent.mkdir(parents=True, exist_ok=True)
     if report is not None:
-        summary.write_run_report(
-            report, model, metrics, d.X_val, d.y_val, d.X_train, d.y_train, command
-        )
+        summary.write_run_report(report, model, metrics, fitted, command)
     remove_stale_temporaries(out)  # left by a run of this command killed while saving
     save(model, out)
     if not args.quiet:

@@ -4,9 +4,11 @@ Searches the network's hyperparameters with `chainrule.recipe.tune` (Optuna's TP
 median pruning on per-epoch validation scores), in this process or on a Dask cluster
 (``--scheduler tcp://host:8786`` or ``--workers N``). The hyperparameter options (``--epochs
 60 --optimizer sgd ...``) set the starting point; the space says what is searched (default:
-learning rate, layers, activation, batch size, L2 penalty, dropout). Prints the best
-trials and the ``chainrule train`` command that trains the best network. With no DATA it
-tunes on scikit-learn's digits, as ``chainrule train`` trains on them.
+learning rate, layers, activation, batch size, L2 penalty, dropout). Each trial is a
+``chainrule train`` run (same split, preprocessing fitted on its training rows, early
+stopping as configured) scored as ``train`` reports it; trial 0 is the settings given. Prints
+a line per trial, the best trials and the ``chainrule train`` command that repeats the best.
+With no DATA it tunes on scikit-learn's digits, as ``chainrule train`` trains on them.
 """
 
 from __future__ import annotations
@@ -14,10 +16,11 @@ from __future__ import annotations
 import argparse
 import json
 import math
-import shlex
 import textwrap
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from chainrule.cli import io
 from chainrule.cli.arguments import (
@@ -32,9 +35,10 @@ DESCRIPTION = (
     "Search the network's hyperparameters (Optuna's TPE sampler, median pruning on per-epoch "
     "validation scores), here or on a Dask cluster (--scheduler tcp://host:8786 or --workers "
     "N). The hyperparameter options set the starting point; --space says what is searched "
-    "(default: learning rate, layers, activation, batch size, L2 penalty, dropout). Prints "
-    "the best trials and the 'chainrule train' command for the best network. With no DATA "
-    "it tunes on scikit-learn's digits, as 'chainrule train' trains on them."
+    "(default: learning rate, layers, activation, batch size, L2 penalty, dropout). Each "
+    "trial is a 'chainrule train' run scored as train reports it; trial 0 is the settings "
+    "given. Prints the best trials and the 'chainrule train' command that repeats the best. "
+    "With no DATA it tunes on scikit-learn's digits, as 'chainrule train' trains on them."
 )
 EXAMPLES = """examples:
   chainrule tune --trials 20 --epochs 30                       # digits
@@ -82,6 +86,13 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
         help="share of rows for validation without --cv (default: 0.2)",
     )
     p.add_argument(
+        "--early-stopping",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="stop each trial when its validation loss stops improving and score its best "
+        "weights, as 'chainrule train' does (default: on)",
+    )
+    p.add_argument(
         "--timeout",
         type=option_type("positive"),
         metavar="SECONDS",
@@ -97,7 +108,10 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
     add_cluster_options(p)
     p.add_argument("--seed", type=option_type("seed"), default=0, help="random seed (default: 0)")
     p.add_argument(
-        "--out", metavar="MODEL", help="refit the best network on all rows and save it here"
+        "--out",
+        metavar="MODEL",
+        help="train the best settings as the printed 'chainrule train' command does, and "
+        "save the model here",
     )
     p.add_argument(
         "--report", metavar="DIR", help="write trials.csv, tuning.md and tuning.png into DIR"
@@ -158,100 +172,140 @@ def parse_space(text: str | None) -> dict[str, Any]:
     return {aliases.get(k, k): _spec(aliases.get(k, k), v) for k, v in raw.items()}
 
 
-def _train_command(args: argparse.Namespace, target: str, kwargs: dict[str, Any]) -> str:
-    """The ``chainrule train`` command for the best parameters."""
-    from chainrule.cli.options import OPTIONS
+def _folds(d: Any, cv: int | None, seed: int) -> list[tuple[Any, Any]]:
+    """(training rows, validation rows) of each trial: ``chainrule train``'s split, or K folds."""
+    if cv is None:
+        if d.val is None:
+            raise ValueError("tune scores on held-out rows: --validation-fraction > 0 or --cv K")
+        return [(d.train, d.val)]
+    from sklearn.model_selection import KFold, StratifiedKFold
 
-    words = ["chainrule", "train"]
-    if args.data is not None:
-        words += [str(args.data), "--target", target]
+    if cv < 2:
+        raise ValueError(f"--cv must be at least 2 folds, got {cv}")
+    splitter = StratifiedKFold if d.task == "classification" else KFold
+    try:
+        pairs = list(splitter(cv, shuffle=True, random_state=seed).split(d.features, d.y))
+    except ValueError:  # a class with fewer rows than folds
+        pairs = list(KFold(cv, shuffle=True, random_state=seed).split(d.features))
+    return [(np.sort(tr), np.sort(va)) for tr, va in pairs]
+
+
+def _scorer(task: str) -> Any:
+    """The score ``chainrule train`` prints for the validation rows (accuracy or R²)."""
+
+    def score(estimator: Any, X: Any, y: Any) -> float:
+        return float(estimator.score(X, y))
+
+    score.__name__ = "accuracy" if task == "classification" else "R²"
+    return score
+
+
+def _progress(metric: str) -> Any:
+    """Prints one line per finished trial: number, state, score, epochs, seconds, params."""
+
+    def show(o: Any, params: dict[str, Any]) -> None:
+        from chainrule.recipe._common import fmt
+
+        value = "-" if o.value is None else f"{o.value:.4f}"
+        shown = ", ".join(f"{k}={fmt(v)}" for k, v in params.items())
+        extra = f"  ({o.error})" if o.error else ""
+        print(
+            f"trial {o.number:>3}  {o.state.lower():8}  {metric} {value}  "
+            f"{o.epochs or '-'} epochs  {o.seconds:.1f} s  {shown}{extra}",
+            flush=True,
+        )
+
+    return show
+
+
+def train_args(args: argparse.Namespace, best: dict[str, Any], out: str | None) -> Any:
+    """The ``chainrule train`` options that repeat the best trial (every one spelled out)."""
+    from chainrule.cli.options import OPTIONS, TOL_UNSET
+
+    values = dict(vars(args))
     for flag, key, *_ in OPTIONS:
-        if key not in kwargs:
-            continue
-        value = kwargs[key]
-        if key == "hidden_layer_sizes":
-            value = ",".join(str(n) for n in value) or "none"
-        elif key == "batch_size" and value is None:
-            value = "full"
-        elif key == "lr_schedule" and value is None:
-            value = "constant"
-        words += [flag, f"{value:.4g}" if isinstance(value, float) else str(value)]
+        if key in best:
+            value = best[key]
+            if key == "lr_schedule" and value is None:
+                value = "constant"
+            values[flag.lstrip("-").replace("-", "_")] = value
     for key in ("batch_norm", "shuffle"):
-        if key in kwargs:
-            words.append(f"--{'' if kwargs[key] else 'no-'}{key.replace('_', '-')}")
-    return shlex.join(words)
+        if key in best:
+            values[key] = best[key]
+    values.update(out=out, report=None, quiet=True, command="train")
+    # Options of `train` alone: no held-out file, and the baseline check as train applies it.
+    values.setdefault("test", None)
+    values.setdefault("force", False)
+    if values.get("tol") is TOL_UNSET:
+        raise AssertionError("tol is resolved before tuning")
+    return argparse.Namespace(**values)
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainrule.cli.options import estimator_kwargs, names
-    from chainrule.estimators import MLPClassifier, MLPRegressor
+    from chainrule.cli import summary, train
+    from chainrule.cli.fitting import TrainRun
+    from chainrule.cli.options import estimator_kwargs, run_settings
     from chainrule.recipe.tune import tune
-    from chainrule.tabular import TabularModel, TabularPreprocessor
 
     space = parse_space(args.space)
-    features, y, target, source, task = io.load_data(args, default="digits")
-    prep = TabularPreprocessor(names(args.categorical)).fit(features)
-    X = prep.transform(features)
-    mean, scale = 0.0, 1.0
-    if task == "regression":
-        mean, scale = float(y.mean()), float(y.std()) or 1.0
-        y = (y - mean) / scale  # R² does not change; the network trains on a unit scale
-    kwargs = estimator_kwargs(args, task)
-    cls = MLPClassifier if task == "classification" else MLPRegressor
-    base = cls(**kwargs, random_state=args.seed)
+    early = train.resolve_early_stopping(args)
+    d = train.prepare(args)
+    splits = _folds(d, args.cv, args.seed)
+    kwargs = estimator_kwargs(args, d.task)
+    base = TrainRun(
+        task=d.task,
+        categorical=d.categorical,
+        seed=args.seed,
+        early_stopping=early,
+        callbacks=None,  # where each trial's per-epoch scores (for pruning) are collected
+        **run_settings(kwargs, args.validation_fraction if args.cv is None else 0),
+    )
+    score = _scorer(d.task)
     if not args.quiet:
         where = args.scheduler or (f"{args.workers} local Dask workers" if args.workers else "here")
+        scored = f"{args.cv}-fold cross-validation" if args.cv else f"{len(d.val)} validation rows"
         print(
-            f"tuning  {source}: {len(X)} rows, {task}; {args.trials} trials ({where})", flush=True
+            f"tuning  {d.source}: {len(d.features)} rows, {d.task}; {args.trials} trials "
+            f"({where}), each a 'chainrule train' run scored on {scored}; trial 0: the "
+            "settings given",
+            flush=True,
         )
     result = tune(
         base,
         space,
-        X,
-        y,
+        d.features,
+        d.y,
         args.trials,
-        cv=args.cv,
-        validation_fraction=args.validation_fraction,
+        cv=splits,
+        scoring=score,
         scheduler=args.scheduler,
         n_workers=args.workers,
         seed=args.seed,
         timeout=args.timeout,
         n_parallel=args.parallel,
-        refit=args.out is not None,
+        refit=False,
+        include_defaults=True,
+        fit_validation=True,
+        on_trial=None if args.quiet else _progress(score.__name__),
     )
     best = {**kwargs, **result.best_params_}
-    if not args.quiet:
-        print(result.to_markdown())
-    print(
-        f"best    validation {result.metric} {result.best_score_:.4f} (trial {result.best_trial_})"
+    out = Path(args.out) if args.out is not None else None
+    if out is not None and out.is_dir():
+        raise IsADirectoryError(21, f"--out {str(out)!r} is a folder; name a model file", str(out))
+    repeat = train_args(args, best, None if out is None else str(out))
+    command = summary.reproducing_command(
+        repeat, d.task, d.target, out or io.DEFAULT_DIR / "model.chainrule", None
     )
-    print(f"train   {_train_command(args, target, best)}")
+    if not args.quiet:
+        print("\n" + result.to_text())
+    how = "mean over the folds" if args.cv else "validation"
+    print(f"best    {how} {result.metric} {result.best_score_:.4f} (trial {result.best_trial_})")
+    print(f"train   {command}")
     if args.report:
         _write_report(Path(args.report), result)
         print(f"report  {args.report}")
-    if args.out is not None:
-        from chainrule.modelfile import save
-
-        out = Path(args.out)
-        if out.is_dir():
-            raise IsADirectoryError(
-                21, f"--out {str(out)!r} is a folder; name a model file", str(out)
-            )
-        model = TabularModel(
-            result.best_estimator_,
-            prep,
-            task=task,
-            target=target,
-            target_mean=mean,
-            target_scale=scale,
-            info={
-                "data": source,
-                "best_score": result.best_score_,
-                "best_params": {k: str(v) for k, v in result.best_params_.items()},
-            },
-        )
-        out.parent.mkdir(parents=True, exist_ok=True)
-        save(model, out)
+    if out is not None:  # exactly what the printed command trains and writes
+        train.run(repeat)
         print(f"model   {out}")
     return 0 if math.isfinite(result.best_score_) else 1
 

@@ -156,6 +156,7 @@ class BaseMLP(BaseEstimator):
         *,
         incremental: bool,
         classes: Any = None,
+        validation_data: Any = None,
     ) -> BaseMLP:
         """`fit` (``incremental=False``) and `partial_fit` (one epoch, ``incremental=True``)."""
         config = self._check_params()
@@ -177,6 +178,11 @@ class BaseMLP(BaseEstimator):
             network.set_output_bias(self.model_, self._output_bias(targets, sample_weight))
         if first or not incremental or not hasattr(self, "optimizer_"):
             self.optimizer_ = network.make_optimizer(config, self.model_)
+        validation = None
+        if validation_data is not None:  # checked and encoded like the training data
+            X_val, y_val = validation_data
+            X_val = validate_data(self, X_val, reset=False, dtype=self._dtype)
+            validation = (X_val, self._encode_targets(np.asarray(y_val), False, None), None)
 
         result = loop.train(
             self.model_,
@@ -193,6 +199,7 @@ class BaseMLP(BaseEstimator):
             score=self._validation_score,
             callbacks=list(self.callbacks or ()),
             rng=self._rng,
+            validation=validation,
         )
         self.model_.eval()
         self._record(result, continuing=not first)
@@ -245,6 +252,8 @@ class BaseMLP(BaseEstimator):
             self.validation_scores_ = previous + result.scores
             self.best_validation_score_ = max(self.validation_scores_)
         self.n_iter_ = (self.n_iter_ if continuing else 0) + len(result.losses)
+        # Which epoch's weights the network holds (1-based, this run) and what ended the run.
+        self.best_epoch_, self.stopped_by_ = result.best_epoch, result.stopped_by
 
     # ------------------------------------------------------------------ prediction
     def _forward(self, X: Any) -> Array:

@@ -128,6 +128,12 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Its maximum.
     n_iter_ : int
         Epochs run.
+    best_epoch_ : int
+        The (1-based) epoch of the last `fit` whose weights the network holds: the best
+        validation epoch with `early_stopping`, else the last epoch run.
+    stopped_by_ : str
+        What ended the last `fit`: ``"epochs"`` (all of them ran), ``"early_stopping"``,
+        ``"tol"`` (the training-loss plateau rule) or ``"callback"``.
     n_features_in_ : int
         Number of features seen in `fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -161,12 +167,17 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     _is_classifier = True
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None
+    ) -> MLPClassifier:
         """Train on X (n_samples, n_features) and labels y; returns self.
 
         `sample_weight` (n_samples,) weighs each sample's term of the loss.
+        `validation_data` ``(X_val, y_val)`` is scored after every epoch (``"val_loss"`` and
+        ``"val_score"`` in `history_`, `validation_scores_`) and, with `early_stopping`, used
+        for it instead of holding out `validation_fraction` of X.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False, validation_data=validation_data)
 
     def partial_fit(
         self, X: Any, y: Any, classes: Any = None, sample_weight: Any = None

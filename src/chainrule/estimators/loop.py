@@ -10,6 +10,7 @@ import numpy as np
 
 from chainrule.autograd import Tensor, no_grad
 from chainrule.data import split_indices
+from chainrule.errors import TrainingDiverged
 from chainrule.estimators.params import Config
 from chainrule.nn import Module
 from chainrule.optim import Optimizer
@@ -29,6 +30,8 @@ class RunResult:
     history: History
     losses: list[float]
     scores: list[float] | None
+    best_epoch: int  # 1-based epoch whose weights the network holds at the end
+    stopped_by: str  # "epochs", "early_stopping", "tol" or "callback"
 
 
 class ValidationMonitor(Callback):
@@ -56,7 +59,8 @@ class ValidationMonitor(Callback):
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
         was_training = self.model.training
         self.model.eval()
-        with no_grad():
+        # Huge but finite weights overflow here first: that is divergence, not a warning.
+        with no_grad(), np.errstate(over="ignore", invalid="ignore"):
             n, k = len(self.X), _CHUNK
             if n <= k:
                 out = self.model(Tensor(self.X))
@@ -65,6 +69,12 @@ class ValidationMonitor(Callback):
                 out = Tensor(np.concatenate(chunks))
             val_loss = self.loss.data_loss(out, self.y, self.sample_weight).item()
         self.model.train(was_training)
+        if not np.isfinite(val_loss):
+            raise TrainingDiverged(
+                f"training diverged: the validation loss is {val_loss} after epoch {epoch + 1}; "
+                "try a smaller learning rate",
+                epoch=epoch + 1,
+            )
         val_score = self.score(out.data, self.y, self.sample_weight)
         self.scores.append(val_score)
         logs["val_loss"] = val_loss
@@ -116,6 +126,7 @@ def train(
     score: ScoreFn,
     callbacks: Sequence[Any],
     rng: np.random.Generator,
+    validation: tuple[Array, Array, Array | None] | None = None,
 ) -> RunResult:
     """Train `model` for up to `epochs` epochs with the estimator's stopping rules.
 
@@ -124,27 +135,29 @@ def train(
     epochs (the best weights are restored). Otherwise, with `plateau_stop` and a `config.tol`
     that is not None, it stops once the training loss has not improved by `config.tol` for
     `config.patience` epochs, as scikit-learn's MLP does.
+
+    `validation` (X, encoded targets, weights) scores those rows after every epoch and, with
+    `early_stopping`, takes the place of the held-out split.
     """
     monitor, rows = None, None
-    if early_stopping:
-        rows, (X_val, y_val, w_val) = _split(
-            X, y, sample_weight, config.validation_fraction, stratify, rng
-        )
-        monitor = ValidationMonitor(model, loss, X_val, y_val, w_val, score)
+    if early_stopping and validation is None:
+        rows, validation = _split(X, y, sample_weight, config.validation_fraction, stratify, rng)
+    if validation is not None:
+        monitor = ValidationMonitor(model, loss, *validation, score)
 
     cbs: list[Any] = [] if monitor is None else [monitor]
     cbs.extend(callbacks)
+    stopper = None
     if early_stopping or (plateau_stop and config.tol is not None):
         # On the validation loss with the best weights restored, or on the training loss
         # (scikit-learn's plateau rule), keeping the last weights.
-        cbs.append(
-            EarlyStopping(
-                monitor="val_loss" if early_stopping else "loss",
-                patience=config.patience,
-                min_delta=config.tol or 0.0,
-                restore_best_weights=bool(early_stopping),
-            )
+        stopper = EarlyStopping(
+            monitor="val_loss" if early_stopping else "loss",
+            patience=config.patience,
+            min_delta=config.tol or 0.0,
+            restore_best_weights=bool(early_stopping),
         )
+        cbs.append(stopper)
     schedule = None
     if config.lr_schedule != "constant":
         schedule = make_schedule(config.lr_schedule, optimizer, epochs)
@@ -163,4 +176,15 @@ def train(
         batch_transform=config.augment,  # training batches only, drawing from `rng`
     )
     losses = [float(v) for v in history["loss"]]
-    return RunResult(history, losses, None if monitor is None else list(monitor.scores))
+    scores = None if monitor is None else list(monitor.scores)
+    return RunResult(history, losses, scores, *_how_it_ended(stopper, len(losses), epochs))
+
+
+def _how_it_ended(stopper: EarlyStopping | None, run: int, epochs: int) -> tuple[int, str]:
+    """The 1-based epoch whose weights the network holds, and the rule that ended training."""
+    best = run
+    if stopper is not None and stopper.restore_best_weights and stopper.best_epoch is not None:
+        best = stopper.best_epoch + 1  # the restored weights
+    if stopper is not None and stopper.stopped_epoch is not None:
+        return best, "early_stopping" if stopper.restore_best_weights else "tol"
+    return best, "epochs" if run >= epochs else "callback"

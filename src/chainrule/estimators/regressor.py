@@ -36,7 +36,7 @@ shuffle, random_state, verbose, dtype, warm_start, callbacks, augment
     Attributes
     ----------
     model_, optimizer_, history_, loss_curve_, best_loss_, validation_scores_, \
-best_validation_score_, n_iter_, n_features_in_, feature_names_in_
+best_validation_score_, n_iter_, best_epoch_, stopped_by_, n_features_in_, feature_names_in_
         As in `MLPClassifier`.
     n_outputs_ : int
         Number of targets (`predict` returns shape (n,) when it is 1).
@@ -118,12 +118,17 @@ best_validation_score_, n_iter_, n_features_in_, feature_names_in_
         self._loss_name()  # a bad loss fails before any work
         return config
 
-    def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
+    def fit(
+        self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None
+    ) -> MLPRegressor:
         """Train on X (n_samples, n_features) and targets y (n_samples,) or (n_samples, n_targets).
 
         `sample_weight` (n_samples,) weighs each sample's term of the loss. Returns self.
+        `validation_data` ``(X_val, y_val)`` is scored after every epoch (``"val_loss"`` and
+        ``"val_score"`` in `history_`, `validation_scores_`) and, with `early_stopping`, used
+        for it instead of holding out `validation_fraction` of X.
         """
-        return self._fit(X, y, sample_weight, incremental=False)
+        return self._fit(X, y, sample_weight, incremental=False, validation_data=validation_data)
 
     def partial_fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPRegressor:
         """One epoch of training on (X, y), continuing from the current weights."""

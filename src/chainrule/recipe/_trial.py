@@ -45,6 +45,7 @@ class TrialOutcome:
     state: str = "COMPLETE"  # or "PRUNED", "FAIL"
     value: float | None = None
     values: list[float] = field(default_factory=list)  # per-epoch scores (first fold)
+    epochs: int | None = None  # epochs trained (first fold; None if not a chainrule MLP)
     fold_scores: list[float] = field(default_factory=list)
     seconds: float = 0.0
     worker: str | None = None
@@ -99,23 +100,29 @@ class EpochScore(Callback):
     """Scores the estimator on held-out data after every epoch; stops it when pruned.
 
     The network is put in evaluation mode for the score (dropout off, batch-norm running
-    statistics) and back in training mode afterwards.
+    statistics) and back in training mode afterwards. With `from_logs` the score is the
+    network's own ``logs["val_score"]`` (its validation data are these rows).
     """
 
-    def __init__(self, estimator: Any, X: Any, y: Any, score: Any, prune: Any) -> None:
+    def __init__(
+        self, estimator: Any, X: Any, y: Any, score: Any, prune: Any, from_logs: bool = False
+    ) -> None:
         self.estimator, self.X, self.y = estimator, X, y
-        self.score, self.prune = score, prune
+        self.score, self.prune, self.from_logs = score, prune, from_logs
         self.values: list[float] = []
         self.pruned = False
 
     def on_epoch_end(self, trainer: Any, epoch: int, logs: dict[str, Any]) -> None:
-        model = trainer.model
-        was_training = model.training
-        model.eval()
-        try:
-            value = float(self.score(self.estimator, self.X, self.y))
-        finally:
-            model.train(was_training)
+        if self.from_logs and "val_score" in logs:
+            value = float(logs["val_score"])
+        else:
+            model = trainer.model
+            was_training = model.training
+            model.eval()
+            try:
+                value = float(self.score(self.estimator, self.X, self.y))
+            finally:
+                model.train(was_training)
         self.values.append(value)
         if not math.isfinite(value) or (self.prune is not None and self.prune(epoch, value)):
             self.pruned = True
@@ -137,12 +144,16 @@ def run_trial(
     history: History,
     pruner: Any,
     scoring: Any,
+    fit_validation: bool = False,
 ) -> TrialOutcome:
     """Train and score one trial on every fold of `data` (see the module doc).
 
     The per-epoch scores of the first fold are the trial's intermediate values and decide
-    pruning; the trial's value is the mean score over the folds. Errors (a diverging
-    learning rate, an invalid combination) make a FAIL outcome, not an exception.
+    pruning; the trial's value is the mean score over the folds, each scored after `fit`
+    (with early stopping: on the restored best weights). With `fit_validation` each fold's
+    validation rows are also passed to ``fit`` as ``validation_data`` (early stopping on
+    them, as ``chainrule train`` does). Errors (a diverging learning rate, an invalid
+    combination) make a FAIL outcome, not an exception.
     """
     start = time.perf_counter()
     out = TrialOutcome(number=number, worker=worker_address(), data_id=id(data))
@@ -154,13 +165,14 @@ def run_trial(
             X_val, y_val = _rows(data.X, val), _rows(data.y, val)
             monitor = None
             if prefix is not None:
-                monitor = EpochScore(
-                    est, X_val, y_val, score, Pruning(history, pruner) if k == 0 else None
-                )
+                prune = Pruning(history, pruner) if k == 0 else None
+                monitor = EpochScore(est, X_val, y_val, score, prune, from_logs=fit_validation)
                 add_callback(est, prefix, monitor)
-            est.fit(_rows(data.X, train), _rows(data.y, train))
+            extra = {"validation_data": (X_val, y_val)} if fit_validation else {}
+            est.fit(_rows(data.X, train), _rows(data.y, train), **extra)
             if k == 0 and monitor is not None:
                 out.values = list(monitor.values)
+                out.epochs = len(monitor.values)
             if monitor is not None and monitor.pruned:
                 out.state = "PRUNED"
                 out.value = monitor.values[-1]

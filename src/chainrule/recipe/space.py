@@ -126,6 +126,10 @@ class SearchSpace:
             params[name] = options[labels.index(picked)]
         return params
 
+    def names(self) -> list[str]:
+        """Every parameter the space sets (searched or fixed)."""
+        return [*self.fixed, *self.ranges, *self.choices]
+
     def describe(self) -> dict[str, str]:
         """Each searched parameter and how (for reports)."""
         out = {}

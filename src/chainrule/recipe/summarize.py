@@ -125,7 +125,7 @@ class Summary:
         return ax
 
 
-def summarize(X: Any, y: Any, task: str | None = None) -> Summary:
+def summarize(X: Any, y: Any, task: str | None = None, *, preprocessed: bool = False) -> Summary:
     """Describe a dataset and warn about what would hurt training (step 1 of the recipe).
 
     Parameters
@@ -137,6 +137,11 @@ def summarize(X: Any, y: Any, task: str | None = None) -> Summary:
         The target: class labels or numbers.
     task : {"classification", "regression"}, optional
         Inferred from `y` when omitted (labels, or few repeating integers: classification).
+    preprocessed : bool
+        The data will go through chainrule's preprocessing (as in `run_recipe` and
+        ``chainrule train``: numbers standardized and gaps filled with the training mean,
+        text one-hot encoded, a regression target standardized): the warnings then say what
+        that does about scale and missing values instead of asking you to do it.
 
     Returns
     -------
@@ -196,20 +201,24 @@ def summarize(X: Any, y: Any, task: str | None = None) -> Summary:
         conflicting_duplicates=conflicting,
         leakage=leakage,
     )
-    summary.warnings = _warnings(summary)
+    summary.warnings = _warnings(summary, preprocessed)
     return summary
 
 
-def _warnings(s: Summary) -> list[str]:
+def _warnings(s: Summary, preprocessed: bool = False) -> list[str]:
     out = []
     missing = [f for f in s.features if f["missing"]]
     if missing:
         shown = ", ".join(f"{f['name']} ({f['missing']})" for f in missing[:5])
         more = f" and {len(missing) - 5} more" if len(missing) > 5 else ""
-        out.append(
-            f"missing values in {len(missing)} column(s): {shown}{more}; impute them (e.g. "
-            "the training mean) or drop the rows before training"
+        advice = (
+            "the preprocessing fills a missing number with the training mean and encodes a "
+            "missing category as none (all its inputs 0); if a gap means something, add a "
+            "column that says so"
+            if preprocessed
+            else "impute them (e.g. the training mean) or drop the rows before training"
         )
+        out.append(f"missing values in {len(missing)} column(s): {shown}{more}; {advice}")
     if s.target.get("missing"):
         out.append(f"the target is missing in {s.target['missing']} row(s): drop them")
     if s.constant_columns:
@@ -229,7 +238,8 @@ def _warnings(s: Summary) -> list[str]:
         low, high, centre = UNIT_SCALE
         stds = [f["std"] for f in numeric]
         means = [abs(f["mean"]) for f in numeric]
-        if min(stds) < low or max(stds) > high or max(means) > centre:
+        if (min(stds) < low or max(stds) > high or max(means) > centre) and not preprocessed:
+            # (With chainrule's preprocessing they are standardized: nothing to do.)
             out.append(
                 f"features are not on a unit scale (standard deviations {fmt(min(stds), 3)} to "
                 f"{fmt(max(stds), 3)}, |means| up to {fmt(max(means), 3)}): standardize them "
@@ -257,10 +267,12 @@ def _warnings(s: Summary) -> list[str]:
                 f"the target is skewed (skewness {t['skewness']:.1f}): consider predicting "
                 "log(y) (TransformedTargetRegressor)"
             )
-        if t["std"] > 10 or abs(t["mean"]) > 10 * max(t["std"], 1e-12):
+        far = t["std"] > 10 or abs(t["mean"]) > 10 * max(t["std"], 1e-12)
+        if far and not preprocessed:
             out.append(
                 f"the target is far from unit scale (mean {fmt(t['mean'], 3)}, std "
-                f"{fmt(t['std'], 3)}): standardize it for the network (the command line does)"
+                f"{fmt(t['std'], 3)}): standardize it for the network (run_recipe and the "
+                "command line do)"
             )
     for leak in s.leakage:
         out.append(

@@ -77,6 +77,9 @@ def tune(
     pruner: Any = "median",
     n_parallel: int = 4,
     refit: bool = True,
+    include_defaults: bool = False,
+    fit_validation: bool = False,
+    on_trial: Any = None,
 ) -> TuneResult:
     """Search hyperparameters of `estimator` with Optuna's TPE sampler and pruning.
 
@@ -122,6 +125,15 @@ def tune(
         to the number of workers on a bigger cluster.
     refit : bool
         Refit the best parameters on all of (X, y) as `best_estimator_`.
+    include_defaults : bool
+        Trial 0 trains `estimator` as given (the space's parameters at their current values),
+        so the best trial is never worse than not tuning at all.
+    fit_validation : bool
+        Pass each fold's validation rows to ``fit`` as ``validation_data``: a chainrule MLP
+        with ``early_stopping=True`` then stops on them and keeps its best weights, and the
+        trial scores those weights, as ``chainrule train`` reports them.
+    on_trial : callable, optional
+        ``on_trial(outcome, params)`` for each finished trial, in trial order (for progress).
 
     Returns
     -------
@@ -155,7 +167,27 @@ def tune(
     params_of: dict[int, dict[str, Any]] = {}
     started = time.monotonic()
     complete = optuna.trial.TrialState.COMPLETE
+    common = (pruner_obj, scoring, fit_validation)
     with runner(scheduler, n_workers, data) as run:
+        if include_defaults:
+            current = estimator.get_params(deep=True)
+            params_of[0] = {k: current[k] for k in parsed.names()}
+            (o,) = run.map(
+                run_trial, [(estimator, params_of[0], job_seed(seed, 0), 0, [], *common)]
+            )
+            with quiet_optuna(optuna):  # known to the sampler, outside its space
+                study.add_trial(
+                    optuna.trial.create_trial(
+                        state=optuna.trial.TrialState[o.state],
+                        value=o.value if o.state == "COMPLETE" else None,
+                        params={},
+                        distributions={},
+                        intermediate_values=dict(enumerate(o.values)),
+                    )
+                )
+            outcomes.append(o)
+            if on_trial is not None:
+                on_trial(o, params_of[0])
         while len(outcomes) < n_trials:
             if outcomes and timeout is not None and time.monotonic() - started >= timeout:
                 break  # (the first batch always runs)
@@ -174,8 +206,7 @@ def tune(
                     job_seed(seed, t.number),
                     t.number,
                     history,
-                    pruner_obj,
-                    scoring,
+                    *common,
                 )
                 for t in trials
             ]
@@ -186,6 +217,8 @@ def tune(
                 with quiet_optuna(optuna):
                     study.tell(t, o.value if o.state == "COMPLETE" else None, state=state)
                 outcomes.append(o)
+                if on_trial is not None:
+                    on_trial(o, params_of[t.number])
     done = [o for o in outcomes if o.state == "COMPLETE"]
     if not done:
         errors = [o.error for o in outcomes if o.error]

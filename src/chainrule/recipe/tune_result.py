@@ -8,7 +8,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.recipe._common import axes, markdown_table
+from chainrule.recipe._common import axes, markdown_table, text_table
 from chainrule.recipe._trial import TrialOutcome
 
 __all__ = ["TuneResult", "trial_row"]
@@ -55,31 +55,47 @@ class TuneResult:
     def _count(self, state: str) -> int:
         return sum(o.state == state for o in self.outcomes)
 
-    def to_markdown(self, top: int = 10) -> str:
+    def _tables(self, top: int) -> tuple[str, list[tuple[list[str], list[list[Any]]]]]:
+        """The summary sentence, the parameters table and the best `top` trials' table."""
         n = len(self.outcomes)
-        lines = [
+        summary = (
             f"{n} trials: {self._count('COMPLETE')} complete, {self._count('PRUNED')} pruned, "
-            f"{self._count('FAIL')} failed. Best {self.metric}: **{self.best_score_:.4f}** "
-            f"(trial {self.best_trial_}).",
-            "",
-            markdown_table(
-                ["parameter", "searched", "best"],
-                [[k, v, _shown(self.best_params_.get(k))] for k, v in self.space.items()],
-            ),
-            "",
-        ]
+            f"{self._count('FAIL')} failed. Best {self.metric}: {{best}} "
+            f"(trial {self.best_trial_})."
+        )
+        params = (
+            ["parameter", "searched", "best"],
+            [[k, v, _shown(self.best_params_.get(k))] for k, v in self.space.items()],
+        )
         done = sorted(
             (o for o in self.outcomes if o.value is not None),
             key=lambda o: -(o.value if o.state == "COMPLETE" else -math.inf),
         )[:top]
-        header = ["trial", "state", self.metric, "epochs", *self.space]
-        rows = [
-            [o.number, o.state.lower(), o.value, len(o.values) or None]
-            + [self._params(o.number).get(k) for k in self.space]
-            for o in done
-        ]
-        lines.append(markdown_table(header, rows))
-        return "\n".join(lines) + "\n"
+        trials = (
+            ["trial", "state", self.metric, "epochs", *self.space],
+            [
+                [o.number, o.state.lower(), o.value, o.epochs or len(o.values) or None]
+                + [self._params(o.number).get(k) for k in self.space]
+                for o in done
+            ],
+        )
+        return summary, [params, trials]
+
+    def to_markdown(self, top: int = 10) -> str:
+        """The summary, the searched parameters and the best `top` trials, as Markdown."""
+        summary, tables = self._tables(top)
+        lines = [summary.format(best=f"**{self.best_score_:.4f}**"), ""]
+        for header, rows in tables:
+            lines += [markdown_table(header, rows), ""]
+        return "\n".join(lines[:-1]) + "\n"
+
+    def to_text(self, top: int = 10) -> str:
+        """The same as `to_markdown`, as plain text for a terminal."""
+        summary, tables = self._tables(top)
+        lines = [summary.format(best=f"{self.best_score_:.4f}"), ""]
+        for header, rows in tables:
+            lines += [text_table(header, rows), ""]
+        return "\n".join(lines[:-1]) + "\n"
 
     def _params(self, number: int) -> dict[str, Any]:
         rows = self.trials_ if isinstance(self.trials_, list) else self.trials_.to_dict("records")
@@ -147,7 +163,7 @@ def trial_row(o: TrialOutcome, params: dict[str, Any]) -> dict[str, Any]:
         "number": o.number,
         "state": o.state,
         "score": o.value,
-        "epochs": len(o.values) or None,
+        "epochs": o.epochs if o.epochs is not None else (len(o.values) or None),
         "seconds": round(o.seconds, 3),
         "worker": o.worker,
         **shown,

@@ -147,7 +147,7 @@ def run_recipe(
         seconds[step] = round(now - clock, 3)
         clock = now
 
-    summary = summarize(X, y, task=task)
+    summary = summarize(X, y, task=task, preprocessed=True)
     say(
         f"1 summary      {summary.n_samples} samples, {summary.n_features} features, "
         f"{len(summary.warnings)} warning(s)"
