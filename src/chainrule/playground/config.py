@@ -71,6 +71,10 @@ class Config:
     reg_rate: float = 0.0
     patience: int = 50
 
+    def __post_init__(self) -> None:
+        if self.dataset in DATASETS:  # the dataset decides the problem type
+            object.__setattr__(self, "problem", _problem_of(self.dataset))
+
     def to_dict(self) -> dict[str, Any]:
         """The settings as JSON values (tuples become lists)."""
         return {k: list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
@@ -85,18 +89,16 @@ class Config:
             if key not in names:
                 raise PlaygroundError(f"unknown setting {key!r}")
             parsed[key] = _PARSERS[key](value)
-        new = replace(self, **parsed)
-        if "problem" in parsed and "dataset" not in parsed:
-            if new.dataset not in _DATASETS_OF[new.problem]:  # switch to that problem's first
-                new = replace(new, dataset=next(iter(_DATASETS_OF[new.problem])))
-        elif new.dataset not in _DATASETS_OF[new.problem]:
-            if "problem" in parsed:
+        if "problem" in parsed:
+            problem, of_problem = parsed["problem"], _DATASETS_OF[parsed["problem"]]
+            if "dataset" not in parsed and self.dataset not in of_problem:
+                parsed["dataset"] = next(iter(of_problem))  # that problem's first dataset
+            if parsed.get("dataset", self.dataset) not in of_problem:
                 raise PlaygroundError(
-                    f"dataset {new.dataset!r} is not a {new.problem} dataset; choose one of "
-                    f"{', '.join(_DATASETS_OF[new.problem])}"
+                    f"dataset {parsed['dataset']!r} is not a {problem} dataset; choose one of "
+                    f"{', '.join(of_problem)}"
                 )
-            new = replace(new, problem=_problem_of(new.dataset))
-        return new
+        return replace(self, **parsed)  # __post_init__ sets the problem from the dataset
 
     @property
     def effective_batch_size(self) -> int | None:

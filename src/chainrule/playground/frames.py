@@ -55,8 +55,9 @@ def frame_message(
     h = session.history
     train, test = session.losses()
     try:
-        details: dict[str, Any] | None = point_details(session, point, label)
-    except (ValueError, FloatingPointError):
+        with np.errstate(all="ignore"):
+            details: dict[str, Any] | None = point_details(session, point, label)
+    except ValueError:  # a diverged network's NaN output is no loss
         details = None
     if details and not all(math.isfinite(v) for row in details["delta"] for v in row):
         details = None

@@ -140,6 +140,11 @@ class Session:
         """
         if self.diverged:
             return math.nan
+        # Overflow is how divergence shows; it is reported once, as `diverged`, not as warnings.
+        with np.errstate(all="ignore"):
+            return self._step(observe)
+
+    def _step(self, observe: Callable[[Trace, np.ndarray], None] | None) -> float:
         batch = self._next_batch()
         self.model.train()
         self.optimizer.zero_grad()
@@ -180,8 +185,9 @@ class Session:
         norms = np.mean(self._epoch_norms, axis=0) if self._epoch_norms else self.last_norms
         self.history["grad_norms"].append([float(v) for v in norms])
         self._epoch_norms = []
-        # Early stopping's marker: the best test loss so far; stop after `patience` worse epochs.
-        if math.isfinite(test) and test < self.best_test:
+        # Early stopping's markers: where it would stop (`patience` epochs without a better
+        # test loss) and the best epoch, whose weights it would restore; both fixed once stopped.
+        if self.stop_epoch is None and math.isfinite(test) and test < self.best_test:
             self.best_test, self.best_epoch = test, self.epoch
         if self.stop_epoch is None and self.epoch - self.best_epoch >= self.config.patience:
             self.stop_epoch = self.epoch
@@ -205,14 +211,14 @@ class Session:
     def predict(self, x: np.ndarray) -> np.ndarray:
         """The network's output for feature rows `x`: P(class 1) or the predicted value."""
         self.model.eval()
-        with no_grad():
+        with no_grad(), np.errstate(all="ignore"):
             out = self.model(Tensor(x)).data[:, 0].astype(np.float64)
         return 1 / (1 + np.exp(-np.clip(out, -60, 60))) if self.classification else out
 
     def losses(self) -> tuple[float, float]:
         """(train loss, test loss) on all the points, without dropout or penalty."""
         self.model.eval()
-        with no_grad():
+        with no_grad(), np.errstate(all="ignore"):
             values = [
                 float(self.objective(self.model(Tensor(x)), y)[0].item())
                 for x, y in ((self.x_train, self.train_y), (self.x_test, self.test_y))
@@ -222,7 +228,7 @@ class Session:
     def grid_outputs(self, points: np.ndarray) -> tuple[np.ndarray, list[list[np.ndarray]]]:
         """The output on `points` (n, 2) in [−1, 1], and each neuron's z there: one pass."""
         self.model.eval()
-        with no_grad():
+        with no_grad(), np.errstate(all="ignore"):
             t = trace_network(self.model, features(points, self.config.features))
         out = t.output.data[:, 0].astype(np.float64)
         if self.classification:
