@@ -86,5 +86,8 @@ def test_dataset_and_problem_follow_each_other() -> None:
 
 
 def test_the_three_regimes_give_their_batch_sizes() -> None:
-    sizes = [Config(regime=r, batch_size=7).effective_batch_size for r in ("stochastic", "minibatch", "batch")]
+    sizes = [
+        Config(regime=r, batch_size=7).effective_batch_size
+        for r in ("stochastic", "minibatch", "batch")
+    ]
     assert sizes == [1, 7, None]

@@ -68,7 +68,7 @@ def test_features_are_the_named_functions_of_the_point() -> None:
 def test_split_and_grid() -> None:
     x, y = make_dataset("gauss", 500)
     xt, yt, xs, ys = split(x, y, 30)
-    assert len(xt) == 150 and len(xs) == 350
+    assert len(xt) == len(yt) == 150 and len(xs) == len(ys) == 350
     g = grid(4)
     assert g.shape == (16, 2)
     np.testing.assert_allclose(g[0], [-4.5, 4.5])  # top-left cell centre

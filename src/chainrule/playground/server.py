@@ -146,7 +146,10 @@ def create_app() -> Any:
         if conn is None:
             return JSONResponse({"error": "no such session (is its tab open?)"}, status_code=404)
         async with conn.lock:
-            data = await asyncio.to_thread(model_file, conn.session)
+            try:
+                data = await asyncio.to_thread(model_file, conn.session)
+            except ValueError as exc:  # e.g. diverged weights: NaN is no model
+                return JSONResponse({"error": str(exc)}, status_code=409)
         disposition = 'attachment; filename="playground.chainrule"'
         return Response(
             data,
