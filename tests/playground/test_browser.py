@@ -103,7 +103,9 @@ def test_xor_with_tanh_learns_and_the_boundary_changes(page: Any) -> None:
     page.wait_for_timeout(300)
     before = _boundary(page)
     _shot(page, "1-xor-start")
-    _play_until(page, "parseFloat(document.getElementById('test-loss').textContent) < 0.1", MAX_EPOCHS)
+    _play_until(
+        page, "parseFloat(document.getElementById('test-loss').textContent) < 0.1", MAX_EPOCHS
+    )
     assert _number(page, "test-loss") < 0.1
     assert _number(page, "train-loss") < 0.2
     assert 0 < _number(page, "epoch") <= MAX_EPOCHS

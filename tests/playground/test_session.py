@@ -28,6 +28,23 @@ def test_steps_per_epoch_follow_the_three_regimes() -> None:
         assert (s.epoch, s.steps) == (1, steps), regime
 
 
+def test_minibatch_losses_are_noisier_with_smaller_batches() -> None:
+    s = Session(Config(dataset="xor", learning_rate=0.1, seed=3))
+    s.run_epochs(30)
+    s.apply({"learning_rate": 1e-6})  # keep the weights still: only the batches differ
+
+    def spread(regime: str) -> float:
+        assert s.apply({"regime": regime}) is False  # the same network goes on
+        s.step_losses.clear()
+        for _ in range(100):
+            s.step()
+        return float(np.std(s.step_losses))
+
+    stochastic, minibatch, batch = spread("stochastic"), spread("minibatch"), spread("batch")
+    assert stochastic > 2 * minibatch > 0  # std of a mean of B samples: σ/√B
+    assert batch < 0.1 * minibatch  # one batch, the same loss but for a slow drift
+
+
 def test_same_settings_same_run() -> None:
     a, b = Session(Config(dataset="spiral")), Session(Config(dataset="spiral"))
     a.run_epochs(3)

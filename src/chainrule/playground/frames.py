@@ -73,6 +73,7 @@ def frame_message(
             "test": h["test"][history_from:],
             "grad_norms": h["grad_norms"][history_from:],
         },
+        "step_losses": [_number(v) for v in session.step_losses],
         "best_epoch": session.best_epoch,
         "stop_epoch": session.stop_epoch,
         "diverged": session.diverged,

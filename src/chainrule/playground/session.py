@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Any
 
@@ -26,6 +27,7 @@ from chainrule.playground.network import trace as trace_network
 __all__ = ["Session"]
 
 _OPTIMIZER_FIELDS = ("optimizer", "momentum", "beta1", "beta2", "rho")
+STEP_HISTORY = 300  # the minibatch losses of the last steps, whose noise shows the GD regime
 
 
 def make_optimizer(config: Config, params: list[Any]) -> optim.Optimizer:
@@ -81,6 +83,7 @@ class Session:
         self.stop_epoch: int | None = None
         self.diverged = None
         self.last_norms = [0.0] * len(self.layers)
+        self.step_losses: deque[float] = deque(maxlen=STEP_HISTORY)
         self._record_epoch()
 
     @property
@@ -154,6 +157,7 @@ class Session:
         loss, total = self.objective(output, self.train_y[batch])
         total.backward()
         value = float(loss.item())
+        self.step_losses.append(value)
         if not math.isfinite(value):
             self.diverged = (
                 f"training diverged at epoch {self.epoch}: the loss is not a finite number; "

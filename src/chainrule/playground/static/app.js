@@ -202,6 +202,7 @@ function onFrame(m) {
     { epoch: m.best_epoch, color: "#1a7f37", label: "best test" },
     { epoch: m.stop_epoch, color: "#c00", dash: [3, 3], label: "early stop" },
   ] });
+  Draw.paintCurves($("step-losses"), [{ values: m.step_losses, color: "#0877bd" }]);
   const nLayers = m.weights.length;
   const series = [];
   let legend = "";
