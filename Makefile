@@ -5,7 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Python sources ruff checks (the docs' generated Markdown pages are left alone).
-LINT := src tests benchmarks docs/build_docs.py docs/tutorials/*.py
+LINT := src tests benchmarks docs/build_docs.py docs/playground_shots.py docs/tutorials/*.py
 
 .PHONY: run test format docs clean
 

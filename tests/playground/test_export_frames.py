@@ -70,8 +70,9 @@ def test_frame_is_strict_json_with_a_map_per_neuron() -> None:
     assert m["epoch"] == 2 and len(m["history"]["train"]) == 2
     assert [len(layer) for layer in m["neurons"]] == [3, 2]
     assert len(base64.b64decode(m["boundary"])) == GRID * GRID
+    assert len(base64.b64decode(m["neurons"][1][0])) == (GRID // 2) ** 2
     assert m["test_loss"] == pytest.approx(s.losses()[1])
-    assert len(text) < 40_000
+    assert len(text) < 20_000
     d = data_message(s)
     assert len(d["train"]) == 250 and len(d["test"]) == 250
 

@@ -85,6 +85,21 @@ def test_each_connection_trains_its_own_network_and_closing_ends_it(live_server:
     stack.close()
 
 
+def test_tabs_playing_at_once_all_train_without_errors(live_server: Any) -> None:
+    with contextlib.ExitStack() as stack:
+        tabs = [stack.enter_context(_open(live_server))[0] for _ in range(3)]
+        for ws in tabs:
+            ws.send(json.dumps({"type": "play"}))
+        seen: list[list[dict[str, Any]]] = [[] for _ in tabs]
+        for _ in range(25):
+            for k, ws in enumerate(tabs):
+                seen[k].append(json.loads(ws.recv(timeout=20)))
+        for messages in seen:
+            assert [m for m in messages if m["type"] == "error"] == []
+            frames = [m for m in messages if m["type"] == "frame" and m["playing"]]
+            assert frames[-1]["steps"] > frames[0]["steps"]
+
+
 def test_exports_download_a_loadable_model_and_code(live_server: Any, tmp_path: Path) -> None:
     with _open(live_server) as (ws, key):
         ws.send(json.dumps({"type": "step"}))

@@ -1,8 +1,9 @@
 """What the server sends the page: frames of training, the data points, and compact heat maps.
 
 Heat maps are computed on the server, on a `GRID` × `GRID` grid over the domain, by one batched
-forward pass per frame that keeps every neuron's output (`Session.grid_outputs`). Each map is
-sent as bytes (values in [−1, 1] scaled to 0..255) in base64: a 2-4-2 network's frame is ~10 kB.
+forward pass per frame that keeps every neuron's output (`Session.grid_outputs`); the neurons'
+small maps are averaged down to `NEURON_GRID` × `NEURON_GRID`. Each map is sent as bytes (values
+in [−1, 1] scaled to 0..255) in base64. `benchmarks/playground_frames.py` measures the rate.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from chainrule.playground.session import Session
 __all__ = ["GRID", "data_message", "encode_map", "frame_message"]
 
 GRID = 50
+NEURON_GRID = GRID // 2  # the neurons' maps are drawn 40 px wide: 2 × 2 cells averaged into one
 _POINTS = grid(GRID)
 
 
@@ -27,6 +29,11 @@ def encode_map(values: np.ndarray) -> str:
     """Values in [−1, 1] (NaN as 0) as base64 bytes, v ↦ round((v + 1) · 127.5)."""
     v = np.nan_to_num(np.clip(np.asarray(values, dtype=np.float64), -1, 1))
     return base64.b64encode(np.round((v + 1) * 127.5).astype(np.uint8).tobytes()).decode("ascii")
+
+
+def _pooled(z: np.ndarray) -> np.ndarray:
+    """A GRID × GRID map (flat) averaged over 2 × 2 blocks into NEURON_GRID × NEURON_GRID."""
+    return z.reshape(NEURON_GRID, 2, NEURON_GRID, 2).mean(axis=(1, 3)).ravel()
 
 
 def _number(x: float | None) -> float | None:
@@ -80,7 +87,8 @@ def frame_message(
         "grad_norms": [_number(v) for v in session.last_norms],
         "grid": GRID,
         "boundary": encode_map(output),
-        "neurons": [[encode_map(z) for z in layer] for layer in neurons],
+        "neuron_grid": NEURON_GRID,
+        "neurons": [[encode_map(_pooled(z)) for z in layer] for layer in neurons],
         "weights": _finite_weights(session),
         "point": details,
     }

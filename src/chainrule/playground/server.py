@@ -16,7 +16,9 @@ import asyncio
 import contextlib
 import json
 import secrets
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
@@ -35,6 +37,20 @@ TRAIN_SLICE = 0.02  # seconds of training between two frames
 MAX_SESSIONS = 32
 STATIC = Path(__file__).parent / "static"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
+# chainrule's grad mode (`no_grad`) is one switch for the whole process, so two sessions must
+# not compute at the same time in two threads: a frame's no_grad would switch off another
+# session's backward pass. One lock runs them one after another (each holds it for ~20 ms).
+_ENGINE = threading.Lock()
+
+
+async def _compute(fn: Callable[..., Any], *args: Any) -> Any:
+    """Run `fn(*args)` in a worker thread, one session's computation at a time."""
+
+    def locked() -> Any:
+        with _ENGINE:
+            return fn(*args)
+
+    return await asyncio.to_thread(locked)
 
 
 class Connection:
@@ -147,7 +163,7 @@ def create_app() -> Any:
             return JSONResponse({"error": "no such session (is its tab open?)"}, status_code=404)
         async with conn.lock:
             try:
-                data = await asyncio.to_thread(model_file, conn.session)
+                data = await _compute(model_file, conn.session)
             except ValueError as exc:  # e.g. diverged weights: NaN is no model
                 return JSONResponse({"error": str(exc)}, status_code=409)
         disposition = 'attachment; filename="playground.chainrule"'
@@ -192,7 +208,11 @@ def create_app() -> Any:
                 start = time.perf_counter()
                 async with conn.lock:
                     if conn.playing:
-                        messages = await asyncio.to_thread(_play_slice, conn)
+                        try:
+                            messages = await _compute(_play_slice, conn)
+                        except Exception as exc:  # a bug: say so and stop, never die silently
+                            conn.playing = False
+                            messages = [{"type": "error", "message": f"internal error: {exc}"}]
                         await send(messages)
                 await asyncio.sleep(max(0.0, period - (time.perf_counter() - start)))
 
@@ -200,12 +220,12 @@ def create_app() -> Any:
         task = asyncio.create_task(ticker())
         try:
             async with conn.lock:
-                await send(await asyncio.to_thread(conn.after_reset))
+                await send(await _compute(conn.after_reset))
             while True:
                 text = await ws.receive_text()
                 async with conn.lock:
                     try:
-                        replies = await asyncio.to_thread(conn.handle, json.loads(text))
+                        replies = await _compute(conn.handle, json.loads(text))
                     except (PlaygroundError, json.JSONDecodeError) as exc:
                         replies = [{"type": "error", "message": str(exc)}]
                     except Exception as exc:  # a bug must not end the tab's session silently

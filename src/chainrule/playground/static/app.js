@@ -174,8 +174,8 @@ function drawFrame(m) {
   Draw.paintMap($("boundary"), m.boundary, m.grid, discrete);
   for (const c of document.querySelectorAll("canvas.neuron")) {
     const k = +c.dataset.layer, u = +c.dataset.unit;
-    const b64 = c.classList.contains("output-node") ? m.boundary : m.neurons[k] && m.neurons[k][u];
-    if (b64) Draw.paintMap(c, b64, m.grid, false);
+    if (c.classList.contains("output-node")) Draw.paintMap(c, m.boundary, m.grid, false);
+    else if (m.neurons[k] && m.neurons[k][u]) Draw.paintMap(c, m.neurons[k][u], m.neuron_grid, false);
   }
   drawLinks();
   drawPoints();
