@@ -5,9 +5,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 # Python sources ruff checks (the docs' generated Markdown pages are left alone).
-LINT := src tests benchmarks docs/build_docs.py docs/tutorials/*.py
+LINT := src tests benchmarks docs/build_docs.py docs/playground_shots.py docs/tutorials/*.py
 
-.PHONY: run test test-fast test-ci format docs clean
+.PHONY: run test test-fast test-tools format docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -27,12 +27,11 @@ test: $(STAMP)
 test-fast: $(STAMP)
 	$(PY) -m pytest -q -m "not slow"
 
-# CI: `make test` with PyTorch (CPU) installed, so the parity tests against torch.optim run
-# on every submission. PyTorch is a test-only tool, never a dependency of the library.
+# CI installs PyTorch (CPU) before `make test`, so the parity tests against PyTorch run on
+# every submission. PyTorch is a test-only tool, never a dependency of the library.
 TORCH_VERSION := 2.13.0
-test-ci: $(STAMP)
+test-tools: $(STAMP)
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
-	$(MAKE) test
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix $(LINT)

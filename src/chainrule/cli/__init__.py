@@ -1,8 +1,8 @@
 """The ``chainrule`` command line (also ``python -m chainrule``).
 
 Commands, one module each: ``train``, ``predict``, ``evaluate``, ``info``, ``graph``,
-``export`` and ``lecture``. Each module has ``add_parser(subparsers)``, which registers the
-command with its options, and ``run(args) -> int``.
+``export``, ``lecture``, ``recipe``, ``tune`` and ``playground``. Each module has
+``add_parser(subparsers)``, which registers the command with its options, and ``run(args) -> int``.
 
 Errors follow one rule: bad input gives a single line on standard error naming the problem,
 exit status 1 (2 for a wrong command line), and no traceback unless ``--debug`` is given.
@@ -25,6 +25,7 @@ from chainrule.cli import (
     graph,
     info,
     lecture,
+    playground_cmd,
     predict,
     recipe_cmd,
     train,
@@ -41,7 +42,18 @@ from chainrule.cli.errors import (
 
 __all__ = ["build_parser", "main"]
 
-COMMANDS = (train, predict, evaluate, info, graph, export, lecture, recipe_cmd, tune_cmd)
+COMMANDS = (
+    train,
+    predict,
+    evaluate,
+    info,
+    graph,
+    export,
+    lecture,
+    recipe_cmd,
+    tune_cmd,
+    playground_cmd,
+)
 _EXPECTED = (ValueError, OSError, ImportError, RuntimeError, KeyError, MemoryError)
 
 
