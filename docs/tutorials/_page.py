@@ -16,7 +16,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import inspect
-import shutil
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
@@ -141,16 +140,10 @@ class Page:
         return self._image(path, caption)
 
     def graph(self, dot: Any, name: str, caption: str) -> Path:
-        """A computational graph (`cr.viz.draw_graph`'s DOT text): a PNG rendered by Graphviz
-        when its ``dot`` program is installed, else the DOT text itself."""
-        base = self.fig_dir / f"{self.stem[:2]}_{name}"
-        if shutil.which("dot") is not None:
-            return self._image(dot.render(base.with_suffix(".png")), caption)
-        self.parts.append(
-            f"*{caption}* (Graphviz is not installed, so here is the DOT text; paste it into "
-            f"any Graphviz viewer.)\n\n```dot\n{str(dot).strip()}\n```"
-        )
-        return dot.render(base.with_suffix(".dot"))
+        """A computational graph (`cr.viz.draw_graph`'s result) as ``figures/NN_name.png``,
+        drawn by chainrule's built-in renderer, so every machine draws the same picture."""
+        path = self.fig_dir / f"{self.stem[:2]}_{name}.png"
+        return self._image(dot.render(path, engine="builtin", dpi=110), caption)
 
     def _image(self, path: Path, caption: str) -> Path:
         self.figures.append(path)

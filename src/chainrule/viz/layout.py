@@ -85,11 +85,19 @@ def layout(nodes: Sequence, edges: Sequence, rankdir: str = "LR") -> Layout:
 
     n_ranks = len(layers)
     gaps = [MIN_RANK_GAP] * max(n_ranks - 1, 0)
+    crowd = [0] * len(gaps)  # labelled edges leaving each rank
+    for e in edges:
+        if e.label:
+            crowd[rank[e.src]] += 1
     for e in edges:
         if e.label and rank[e.dst] - rank[e.src] >= 1:
-            need = text_width(e.label, EDGE_FONT_SIZE) + 36 if horizontal else 3 * LINE_HEIGHT
             r = rank[e.src]
-            gaps[r] = max(gaps[r], need / (rank[e.dst] - r) if horizontal else need)
+            if horizontal:  # room for the label; more when many labels share the gap
+                widen = 1.0 + 0.25 * min(max(crowd[r] - 2, 0), 4)
+                need = (text_width(e.label, EDGE_FONT_SIZE) * widen + 36) / (rank[e.dst] - r)
+            else:
+                need = 3 * LINE_HEIGHT
+            gaps[r] = max(gaps[r], need)
     thickness = [max(along_size[k] for k in layer) for layer in layers]
     start, pos = [], MARGIN
     for r in range(n_ranks):
@@ -225,8 +233,44 @@ def _curves(edges: Sequence, boxes: dict[str, Box], rankdir: str) -> tuple[Curve
             x0, x3 = out_port[i], in_port[i]
             bend = max(abs(y3 - y0) * 0.45, 12.0) * sign
             pts = ((x0, y0), (x0, y0 + bend), (x3, y3 - bend), (x3, y3))
-        # The label sits at the curve's midpoint, B(1/2) = (p0 + 3 p1 + 3 p2 + p3) / 8.
-        lx = (pts[0][0] + 3 * pts[1][0] + 3 * pts[2][0] + pts[3][0]) / 8
-        ly = (pts[0][1] + 3 * pts[1][1] + 3 * pts[2][1] + pts[3][1]) / 8
-        curves.append(Curve(pts, e.label, lx, ly))
-    return tuple(curves)
+        curves.append(Curve(pts, e.label, *_bezier(pts, 0.5)))
+    return _place_labels(curves, boxes)
+
+
+def _bezier(p: tuple[tuple[float, float], ...], t: float) -> tuple[float, float]:
+    """The point B(t) = (1−t)³p₀ + 3(1−t)²t p₁ + 3(1−t)t² p₂ + t³p₃ of a cubic Bézier curve."""
+    c = ((1 - t) ** 3, 3 * (1 - t) ** 2 * t, 3 * (1 - t) * t**2, t**3)
+    x = sum(k * q[0] for k, q in zip(c, p, strict=True))
+    return x, sum(k * q[1] for k, q in zip(c, p, strict=True))
+
+
+def _place_labels(curves: list[Curve], boxes: dict[str, Box]) -> tuple[Curve, ...]:
+    """Move each label along its curve, from the middle outwards, to the spot where it covers
+    the least of the boxes and of the labels placed before it (labels count double)."""
+    box_rects = [(b.x, b.y, b.x + b.w, b.y + b.h) for b in boxes.values()]
+    label_rects: list[tuple[float, ...]] = []
+    placed = []
+    for c in curves:
+        if not c.label:
+            placed.append(c)
+            continue
+        half_w, half_h = text_width(c.label, EDGE_FONT_SIZE) / 2 + 2, EDGE_FONT_SIZE * 0.7
+        best: tuple[float, float, float, tuple[float, ...]] | None = None
+        for t in (0.5, 0.42, 0.58, 0.34, 0.66, 0.26, 0.74, 0.18, 0.82):
+            x, y = _bezier(c.points, t)
+            rect = (x - half_w, y - half_h, x + half_w, y + half_h)
+            cost = sum(_overlap(rect, r) for r in box_rects)
+            cost += 2 * sum(_overlap(rect, r) for r in label_rects)
+            if best is None or cost < best[0]:
+                best = (cost, x, y, rect)
+            if cost == 0:
+                break
+        assert best is not None
+        label_rects.append(best[3])
+        placed.append(Curve(c.points, c.label, best[1], best[2]))
+    return tuple(placed)
+
+
+def _overlap(a: tuple[float, ...], b: tuple[float, ...]) -> float:
+    """The area two rectangles (x0, y0, x1, y1) share."""
+    return max(0.0, min(a[2], b[2]) - max(a[0], b[0])) * max(0.0, min(a[3], b[3]) - max(a[1], b[1]))
