@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -68,6 +69,10 @@ class TuneResult:
             ),
             "",
         ]
+        lines.append(markdown_table(*self._top_trials(top)))
+        return "\n".join(lines) + "\n"
+
+    def _top_trials(self, top: int) -> tuple[list[str], list[list[Any]]]:
         done = sorted(
             (o for o in self.outcomes if o.value is not None),
             key=lambda o: -(o.value if o.state == "COMPLETE" else -math.inf),
@@ -78,8 +83,7 @@ class TuneResult:
             + [self._params(o.number).get(k) for k in self.space]
             for o in done
         ]
-        lines.append(markdown_table(header, rows))
-        return "\n".join(lines) + "\n"
+        return header, rows
 
     def _params(self, number: int) -> dict[str, Any]:
         rows = self.trials_ if isinstance(self.trials_, list) else self.trials_.to_dict("records")
@@ -87,6 +91,23 @@ class TuneResult:
 
     def __str__(self) -> str:
         return self.to_markdown()
+
+    def _repr_html_(self, top: int = 10) -> str:
+        """Notebook display: the search in a sentence, the best parameters, the best trials."""
+        from chainrule._html import html_table
+
+        n = len(self.outcomes)
+        head = (
+            f"<p>{n} trials: {self._count('COMPLETE')} complete, {self._count('PRUNED')} pruned, "
+            f"{self._count('FAIL')} failed. Best {html.escape(self.metric)}: "
+            f"<b>{self.best_score_:.4f}</b> (trial {self.best_trial_}).</p>"
+        )
+        params = html_table(
+            ["parameter", "searched", "best"],
+            [[k, v, _shown(self.best_params_.get(k))] for k, v in self.space.items()],
+        )
+        header, rows = self._top_trials(top)
+        return head + params + html_table(header, rows, caption=f"best {len(rows)} trials")
 
     def plot(self, ax: Any = None) -> Any:
         """Each trial's score against its number, pruned ones marked, and the best so far."""
