@@ -187,6 +187,7 @@ def write_run_report(
         y_pred=predict_encoded(model, X),
         labels=labels,
         command=command,
+        loss_name=getattr(model.estimator, "loss", None) if model.task == "regression" else None,
     )
 
 
