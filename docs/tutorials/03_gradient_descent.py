@@ -136,6 +136,7 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
         # end excerpt
         gc.enable()
         rec = {k: np.array(v) for k, v in tracker.record.items()}
+        rec["seconds"] = page.timing(f"{regime}: seconds", rec["seconds"])
         runs[regime] = {
             "batch_size": batch_size,
             "steps_per_epoch": steps_per_epoch,

@@ -16,31 +16,29 @@ from __future__ import annotations
 import argparse
 import contextlib
 import inspect
+import json
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # files only, no window: the docs build runs headless
 
 import matplotlib.pyplot as plt
 
+from chainrule import plot_style
+
 HERE = Path(__file__).resolve().parent
+TIMINGS = HERE / "timings.json"  # the measured times the committed pages show (see Page.timing)
+REMEASURE = False  # `build_docs.py --remeasure` sets it: measure the times again
 MAX_PNG_BYTES = 150_000  # figures stay small enough to commit and to load fast
 
-STYLE = {  # applied while a tutorial runs (see `build_environment`)
-    "figure.figsize": (7.0, 4.0),
-    "figure.dpi": 100,
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "legend.fontsize": 9,
-    "legend.framealpha": 0.85,
-    "savefig.bbox": "tight",
-}
+# The library's figure style (`chainrule.plot_style`: fonts, colour-blind-safe colours), with
+# the tutorials' page size; applied while a tutorial runs (see `build_environment`).
+STYLE = {**plot_style.rc(), "figure.figsize": (7.0, 4.0), "savefig.bbox": "tight"}
 
 
 class Page:
@@ -67,6 +65,7 @@ class Page:
         self.fig_dir.mkdir(parents=True, exist_ok=True)
         self.fast = fast
         self.figures: list[Path] = []
+        self.timings: dict[str, Any] = {}
         self._lines = self.source.read_text(encoding="utf-8").splitlines()
         self.parts: list[str] = [f"# {title}"]
         note = (
@@ -151,11 +150,43 @@ class Page:
         self.parts.append(f"![{caption}]({rel})\n\n*{caption}*")
         return path
 
+    def timing(self, name: str, measured: Any) -> Any:
+        """A measured time (seconds; a number or an array), as the page should show it.
+
+        Times differ between machines and between runs, so a page that printed them fresh
+        would never rebuild to the same text. The first full build stores each time in
+        ``timings.json``; later builds show the stored value (the rest of the page is
+        deterministic), and ``build_docs.py --remeasure`` measures them again. Fast builds,
+        never committed, show what they measured.
+        """
+        if self.fast:
+            return measured
+        stored = _load_timings().get(self.stem, {}).get(name)
+        value = np.asarray(measured, dtype=np.float64)
+        if REMEASURE or stored is None or np.shape(stored) != value.shape:
+            stored = np.vectorize(lambda v: float(f"{v:.4g}"))(value).tolist()
+        self.timings[name] = stored
+        return stored if value.ndim == 0 else np.asarray(stored)
+
     # ---------------------------------------------------------------- output
     def write(self) -> Path:
         path = self.out_dir / f"{self.stem}.md"
         path.write_text("\n\n".join(self.parts) + "\n", encoding="utf-8")
+        if self.timings and not self.fast:
+            _save_timings(self.stem, self.timings)
         return path
+
+
+def _load_timings() -> dict[str, dict[str, Any]]:
+    return json.loads(TIMINGS.read_text(encoding="utf-8")) if TIMINGS.exists() else {}
+
+
+def _save_timings(stem: str, timings: dict[str, Any]) -> None:
+    data = _load_timings()
+    if data.get(stem) == timings:
+        return
+    data[stem] = timings
+    TIMINGS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 @contextlib.contextmanager

@@ -42,12 +42,14 @@ PALETTE = {
     "sky": "#56B4E9",
     "yellow": "#F0E442",
     "black": "#000000",
+    "grey": "#8c8c8c",
 }
-CYCLE = ("blue", "orange", "green", "vermillion", "purple", "sky", "black", "yellow")
+# Like matplotlib's default cycle: "C0" blue, "C1" orange, "C2" green, "C3" red, "C7" grey.
+CYCLE = ("blue", "orange", "green", "vermillion", "purple", "sky", "black", "grey")
 TRAIN = PALETTE["blue"]
 VALIDATION = PALETTE["orange"]
 BEST = PALETTE["vermillion"]
-MUTED = "#8c8c8c"  # reference lines, pruned trials, members of an ensemble
+MUTED = PALETTE["grey"]  # reference lines, pruned trials, members of an ensemble
 
 FigureFn = TypeVar("FigureFn", bound=Callable[..., Any])
 
