@@ -172,8 +172,8 @@ class Page:
     def write(self) -> Path:
         path = self.out_dir / f"{self.stem}.md"
         path.write_text("\n\n".join(self.parts) + "\n", encoding="utf-8")
-        if self.timings and not self.fast:
-            _save_timings(self.stem, self.timings)
+        if self.timings and not self.fast and self.out_dir.resolve() == HERE:
+            _save_timings(self.stem, self.timings)  # only a build of the committed pages
         return path
 
 

@@ -265,7 +265,7 @@ class Tensor:
                 else:  # out of place: `prev` may be shared with another tensor's gradient
                     pending[parent] = prev + pg
             if not retain_graph:  # free the closure (and the arrays it holds) at once
-                node._backward = release(node, g, contributions)  # type: ignore[assignment]
+                node._backward = release(node, fn)  # type: ignore[assignment]
                 node._parents = ()
 
     def zero_grad(self) -> None:

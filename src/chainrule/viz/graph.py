@@ -281,11 +281,11 @@ def _edges(t: Tensor) -> list[tuple[Tensor, str]]:
         shape = "×".join(map(str, t.shape)) or "1"
         return [(p, f"{'×'.join(map(str, p.shape)) or '1'} → {shape}") for p in parents]
     fn = t._backward
-    if type(fn) is Released:
-        local = fn.local or (None,) * len(parents)
-    else:  # for a one-element output, backward(1) returns exactly ∂out/∂in for each input
-        with np.errstate(all="ignore"):
-            local = fn(np.ones_like(t.data))  # type: ignore[misc]
+    if type(fn) is Released:  # released by a plain backward(): the record kept the closure
+        fn = fn.backward
+    # For a one-element output, backward(1) returns exactly ∂out/∂in for each input.
+    with np.errstate(all="ignore"):
+        local = fn(np.ones_like(t.data))  # type: ignore[misc]
     edges = []
     for parent, d in zip(parents, local, strict=True):
         if d is None:
