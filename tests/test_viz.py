@@ -72,6 +72,22 @@ def test_a_plain_backward_keeps_local_derivatives_where_the_gradient_is_zero() -
     assert "∂y/∂a = 0" in found and "∂a/∂w = -3" in found
 
 
+def test_drawing_never_writes_into_gradient_buffers() -> None:
+    layer = cr.nn.Dense(1, 1)
+    model = cr.nn.Sequential(layer).flatten_parameters()  # parameters with gradient buffers
+    out = model(np.full((1, 1), 3.0, dtype=np.float32)).sum()
+    out.backward()
+    model.zero_grad()
+    for p in model.parameters():
+        p._grad_buffer[...] = 7.0  # a sentinel: ∂out/∂W = 3 and ∂out/∂b = 1 would overwrite it
+    buffers = [p._grad_buffer.copy() for p in model.parameters()]
+    found = labels(draw_graph(out))
+    assert any("op linear" in node or "op dense_chain" in node for node in found)
+    assert all(p.grad is None and not p._grad_claimed for p in model.parameters())
+    for p, before in zip(model.parameters(), buffers, strict=True):
+        np.testing.assert_array_equal(p._grad_buffer, before)
+
+
 def test_a_released_large_graph_is_an_error() -> None:
     x = cr.Tensor(np.ones(100), requires_grad=True)
     y = (x * x).exp().sum()

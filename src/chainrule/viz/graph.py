@@ -283,9 +283,18 @@ def _edges(t: Tensor) -> list[tuple[Tensor, str]]:
     fn = t._backward
     if type(fn) is Released:  # released by a plain backward(): the record kept the closure
         fn = fn.backward
-    # For a one-element output, backward(1) returns exactly ∂out/∂in for each input.
-    with np.errstate(all="ignore"):
-        local = fn(np.ones_like(t.data))  # type: ignore[misc]
+    # For a one-element output, backward(1) returns exactly ∂out/∂in for each input. Some
+    # closures write ∂E/∂W straight into a parameter's gradient buffer when it is free
+    # (`grad_destination`); marking the buffers taken keeps drawing from touching them.
+    free = [p for p in parents if p._grad_buffer is not None and not p._grad_claimed]
+    for p in free:
+        p._grad_claimed = True
+    try:
+        with np.errstate(all="ignore"):
+            local = fn(np.ones_like(t.data))  # type: ignore[misc]
+    finally:
+        for p in free:
+            p._grad_claimed = False
     edges = []
     for parent, d in zip(parents, local, strict=True):
         if d is None:
