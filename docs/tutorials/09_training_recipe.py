@@ -90,7 +90,7 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
         for w in summary.warnings
     ]
     page.output("\n".join(lines))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 3]})
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 7.0), gridspec_kw={"width_ratios": [1, 3]})
     ax1.bar(list(classes), list(classes.values()), color=["C3", "C0"])
     ax1.set(ylabel="samples", title="Class balance")
     summary.plot(ax=ax2)  # each feature's standard deviation, log scale
