@@ -130,6 +130,9 @@ class Page:
     def figure(self, fig: Any, name: str, caption: str, dpi: int = 90) -> Path:
         """Save a figure as ``figures/NN_name.png`` (under the size limit) and show it."""
         path = self.fig_dir / f"{self.stem[:2]}_{name}.png"
+        for ax in fig.axes:  # epochs are whole numbers: no tick at epoch 2.5
+            if ax.get_xlabel().startswith("epoch") and ax.get_xscale() == "linear":
+                plot_style.integer_ticks(ax.xaxis)
         while True:  # lower the resolution until the file is small enough to commit
             fig.savefig(path, dpi=dpi, metadata={"Software": None})
             if path.stat().st_size <= MAX_PNG_BYTES or dpi <= 50:
