@@ -96,3 +96,27 @@ def test_png_bytes_are_reproducible() -> None:
     first = plot_style.png_bytes(plot_history(HISTORY).figure)
     assert first[:8] == b"\x89PNG\r\n\x1a\n" and b"Software" not in first
     assert plot_style.png_bytes(plot_history(HISTORY).figure) == first
+
+
+def test_reports_name_the_loss_mark_the_kept_epoch_and_the_units(monkeypatch, tmp_path) -> None:
+    import chainrule.plotting
+    from chainrule.report import write_report
+
+    calls = []
+    original = chainrule.plotting.plot_history
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(chainrule.plotting, "plot_history", spy)
+    metrics = {"train": {}, "validation": None, "best_epoch": 3}
+    y = np.array([1.0, 2.0, 3.0])
+    write_report(
+        tmp_path, task="regression", history=HISTORY, metrics=metrics, y_true=y,
+        y_pred=y + 0.1, labels=None, command="chainrule train", loss_name="squared_error",
+    )  # fmt: skip
+    loss = calls[0]
+    assert loss["loss_name"] == "squared_error" and loss["best_epoch"] == 3
+    assert loss["units"] == "standardized target units"
+    assert (tmp_path / "learning_curves.png").read_bytes()[:4] == b"\x89PNG"

@@ -117,8 +117,10 @@ def plot_confusion_matrix(
     image = ax.imshow(C, cmap="Blues", vmin=0, vmax=max(top, 1))
     ax.figure.colorbar(image, ax=ax, shrink=0.8, label="samples")
     ticks = np.arange(n)
-    ax.set_xticks(ticks, [str(v) for v in labels], rotation=45 if n > 6 else 0)
-    ax.set_yticks(ticks, [str(v) for v in labels])
+    names = [str(v) for v in labels]
+    long = n > 6 and max(map(len, names), default=0) > 2  # short names fit upright
+    ax.set_xticks(ticks, names, rotation=45 if long else 0, ha="right" if long else "center")
+    ax.set_yticks(ticks, names)
     ax.set_xlabel("predicted class")
     ax.set_ylabel("true class")
     ax.set_title(title)
