@@ -8,6 +8,7 @@
   an epoch itself needs: buffers, gradients, optimizer state, any copy of the data.
 
     python benchmarks/scaling.py [--quick] [--plot docs/benchmarks_scaling.png] [--json s.json]
+    python benchmarks/scaling.py --replot benchmarks/scaling.json --plot docs/benchmarks_scaling.png
 
 Contenders as in W1 (chainrule's loop and `cr.fit`, PyTorch, scikit-learn, the minimal NumPy
 floor), in alternating rounds, each round a new model's first epoch; `--repeats` counted rounds
@@ -121,37 +122,52 @@ def plot(path: str, samples: dict, width: dict, mem: dict, base: int) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
-    for ax, sweep_results, key, xlabel in (
-        (axes[0], samples, "n_samples", "training samples"),
-        (axes[1], width, "width", "hidden width w (784-w-w/2-10)"),
-    ):
-        xs = [pt[key] if key in pt else pt["sizes"][1] for pt in sweep_results.values()]
-        names = list(next(iter(sweep_results.values()))["results"])
-        for name in names:
-            ys = [pt["results"][name]["median_s"] for pt in sweep_results.values()]
-            ax.plot(xs, ys, marker="o", label=name)
-        ax.set_xscale("log", base=2)
-        ax.set_yscale("log")
-        ax.set_xticks(xs, [f"{x:,}" for x in xs])
-        ax.minorticks_off()
-        ax.set_xlabel(xlabel)
-        ax.set_ylabel("seconds per epoch")
-        ax.grid(True, which="both", alpha=0.3)
-    axes[0].set_title("Epoch time vs samples (784-256-128-10)")
-    axes[1].set_title(f"Epoch time vs width ({base:,} samples)")
-    axes[0].legend(fontsize=8)
-    names = list(mem)
-    bars = axes[2].bar(range(len(names)), [mem[k]["epoch_mib"] for k in names], color="tab:gray")
-    axes[2].bar_label(bars, fmt="%.1f", fontsize=8)
-    axes[2].set_xticks(range(len(names)), names, rotation=20, ha="right", fontsize=8)
-    axes[2].set_ylabel("MiB added by one epoch")
-    axes[2].set_title("Peak memory of one W1 epoch, above the data")
-    fig.tight_layout()
+    from chainrule.plot_style import MUTED, png_bytes, style_context
+
+    with style_context():
+        fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))
+        for ax, sweep_results, key, xlabel in (
+            (axes[0], samples, "n_samples", "training samples"),
+            (axes[1], width, "width", "hidden width w (784-w-w/2-10)"),
+        ):
+            xs = [pt[key] if key in pt else pt["sizes"][1] for pt in sweep_results.values()]
+            names = list(next(iter(sweep_results.values()))["results"])
+            for name in names:
+                ys = [pt["results"][name]["median_s"] for pt in sweep_results.values()]
+                ax.plot(xs, ys, marker="o", label=name)
+            ax.set_xscale("log", base=2)
+            ax.set_yscale("log")
+            ax.set_xticks(xs, [f"{x:,}" for x in xs])
+            ax.xaxis.set_minor_locator(NullLocator())
+            # Ticks at 1, 2 and 5 times each power of ten: a range of less than a decade
+            # still gets several labelled ticks.
+            ax.yaxis.set_major_locator(LogLocator(base=10, subs=(1.0, 2.0, 5.0)))
+            ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+            ax.yaxis.set_minor_locator(NullLocator())
+            ax.set_xlabel(xlabel)
+            ax.set_ylabel("seconds per epoch (log scale)")
+        axes[0].set_title("Epoch time vs samples (784-256-128-10)")
+        axes[1].set_title(f"Epoch time vs width ({base:,} samples)")
+        axes[0].legend()
+        names = list(mem)
+        bars = axes[2].bar(range(len(names)), [mem[k]["epoch_mib"] for k in names], color=MUTED)
+        axes[2].bar_label(bars, fmt="%.1f")
+        axes[2].set_xticks(range(len(names)), names, rotation=20, ha="right")
+        axes[2].set_ylabel("MiB added by one epoch")
+        axes[2].set_title("Peak memory of one W1 epoch, above the data")
+        fig.tight_layout()
     Path(path).parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path, dpi=110)
+    Path(path).write_bytes(png_bytes(fig, dpi=110))
     print(f"\nwrote {path}")
+
+
+def replot(json_path: str, png_path: str) -> None:
+    """Draw the figure again from a ``--json`` file, without measuring anything."""
+    data = json.loads(Path(json_path).read_text(encoding="utf-8"))
+    base = next(iter(data["width"].values()))["n_samples"]
+    plot(png_path, data["samples"], data["width"], data["memory"], base)
 
 
 def main() -> None:
@@ -159,7 +175,13 @@ def main() -> None:
     p.add_argument("--plot", metavar="PNG", help="draw the three panels into this file")
     p.add_argument("--memory-child", metavar="NAME", help=argparse_hidden())
     p.add_argument("--n", type=int, default=60_000, help=argparse_hidden())
+    p.add_argument(
+        "--replot", metavar="JSON", help="only draw --plot again from a --json file of a run"
+    )
     args = p.parse_args()
+    if args.replot:
+        replot(args.replot, args.plot or "docs/benchmarks_scaling.png")
+        return
     if args.memory_child:
         memory_child(args.memory_child, args.n)
         return

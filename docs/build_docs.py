@@ -4,6 +4,11 @@
     python docs/build_docs.py --only 1,4       # tutorials 1 and 4
     python docs/build_docs.py --fast           # quick check (small data) into a temporary folder
     python docs/build_docs.py --fast --out DIR # ... into DIR
+    python docs/build_docs.py --remeasure      # measure the times shown again
+
+The pages are deterministic: the same code rebuilds them to the same text and figures (fixed
+seeds, one thread, the library's fixed figure style). Measured times are the exception, so
+they are measured once and kept in ``tutorials/timings.json`` (see ``Page.timing``).
 
 Each tutorial is a plain script with ``main(out_dir, fast) -> dict`` that writes
 ``NN_name.md`` and ``figures/NN_*.png`` into `out_dir` and returns its key numbers (which the
@@ -69,7 +74,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--fast", action="store_true", help="small data, few epochs (for tests)")
     parser.add_argument("--out", type=Path, default=None, help="output folder")
     parser.add_argument("--only", default="", help="comma-separated tutorial numbers")
+    parser.add_argument(
+        "--remeasure",
+        action="store_true",
+        help="measure the times the pages show again (else: those in tutorials/timings.json)",
+    )
     args = parser.parse_args(argv)
+    if args.remeasure:
+        load(TUTORIALS[0])  # puts docs/tutorials on sys.path
+        import _page
+
+        _page.REMEASURE = True
 
     numbers = [int(n) for n in args.only.split(",") if n.strip()] or [
         int(p.name[:2]) for p in TUTORIALS

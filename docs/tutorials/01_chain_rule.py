@@ -56,7 +56,7 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
     a.name = "a"
     y = 2 * a
     y.name = "y"
-    y.backward(retain_graph=True)  # keep the graph so that we can still draw it
+    y.backward()  # frees the graph's saved arrays; a small graph still draws
     # end excerpt
     page.code("example1")
     page.output(f"dy/dx = {x.grad.item():g}    (lecture: (2)(3) = 6)")
@@ -89,7 +89,7 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
     a1.name, a2.name = "a1", "a2"
     y = 2 * a1 + a2
     y.name = "y"
-    y.backward(retain_graph=True)
+    y.backward()
     # end excerpt
     page.code("example2")
     page.output(f"dy/dx = {x.grad.item():g}    (lecture: (2)(3) + (1)(-1) = 5)")
@@ -134,7 +134,7 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
         p.name = f"p{i + 1}"
     y = products[0] + products[1] + products[2]
     y.name = "y"
-    y.backward(retain_graph=True)
+    y.backward()
     # end excerpt
     page.code("example3")
     page.graph(cr.viz.draw_graph(y), "example3", "Example 3 with N = 3: three paths from x to y.")
@@ -177,7 +177,7 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
     y2 = y1 + w1_
     f = 1 / y2
     y1.name, y2.name, f.name = "y1", "y2", "f"
-    f.backward(retain_graph=True)
+    f.backward()
     # end excerpt
     page.code("simple")
     page.graph(cr.viz.draw_graph(f), "simple", "The simple example f = 1/(w0 x0 + w1).")

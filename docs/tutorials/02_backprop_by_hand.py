@@ -135,7 +135,7 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
     a2_t = w2_t * z1_t
     y_hat_t = a2_t.sigmoid()
     E = 0.5 * (y_hat_t - y) ** 2
-    E.backward(retain_graph=True)
+    E.backward()
     # end excerpt
     page.code("chain_autograd")
     for t, n in ((a1_t, "a1"), (z1_t, "z1"), (a2_t, "a2"), (y_hat_t, "y_hat"), (E, "E")):

@@ -125,7 +125,7 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
         η happens to suit each of them.
         """
     )
-    fig, axes = plt.subplots(1, 3, figsize=(13, 4.0), gridspec_kw={"width_ratios": [1.2, 1, 0.9]})
+    fig, axes = plt.subplots(1, 3, figsize=(13, 4.8), gridspec_kw={"width_ratios": [1.2, 1, 0.9]})
     final: dict[str, dict[str, float]] = {}
     curves: dict[str, dict[str, np.ndarray]] = {}
     for ax, (name, s) in zip(axes[:2], settings.items(), strict=True):
@@ -139,18 +139,18 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
             final[name][opt_name] = float(s["fn"](*path[-1]))
             curves[name][opt_name] = np.append(losses, final[name][opt_name])
             label = f"{opt_name} (η = {s['lrs'][opt_name]:g})"
-            ax.plot(path[:, 0], path[:, 1], ".-", ms=2.5, lw=1, color=COLORS[opt_name], label=label)
+            ax.plot(path[:, 0], path[:, 1], ".-", ms=3, lw=1.3, color=COLORS[opt_name], label=label)
             ax.plot(*path[-1], "o", ms=9, mfc="none", mec=COLORS[opt_name], mew=2)  # the end
         ax.plot(*s["start"], "ko", ms=5)
         minimum = (0.0, 0.0) if name == "ravine" else (1.0, 1.0)
         ax.plot(*minimum, "k*", ms=12)
         ax.set(xlim=(x0, x1), ylim=(y0, y1), xlabel="w₁", ylabel="w₂")
         ax.set_title(f"{name}: {s['steps']} steps from ● (ends: ○), minimum ★")
-        ax.legend(loc="lower right" if name == "ravine" else "upper right", fontsize=8)
+        ax.legend(loc="lower right" if name == "ravine" else "upper right", fontsize=10)
     for opt_name, c in curves["banana"].items():
         axes[2].semilogy(np.maximum(c, 1e-12), color=COLORS[opt_name], label=opt_name)
     axes[2].set(xlabel="step", ylabel="loss", title="banana: loss per step")
-    axes[2].legend(fontsize=8)
+    axes[2].legend(fontsize=10)
     fig.tight_layout()
     page.figure(fig, "trajectories", "Optimizer trajectories on the ravine and the banana.")
     page.table(

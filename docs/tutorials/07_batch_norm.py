@@ -219,26 +219,27 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
         for col, k in enumerate(show):
             ax = axes[r, col]
             ax.hist(
-                np.clip(before[label][k].ravel(), -6, 6),
-                bins=bins,
-                color="0.6",
-                alpha=0.6,
-                density=True,
-                label="before training",
-            )
-            ax.hist(
                 np.clip(after[label][k].ravel(), -6, 6),
                 bins=bins,
                 color=c,
-                alpha=0.6,
+                alpha=0.75,
                 density=True,
-                label="after training",
+                label=f"{label}: after training",
+            )
+            ax.hist(  # an outline on top, so the two never hide each other
+                np.clip(before[label][k].ravel(), -6, 6),
+                bins=bins,
+                color="black",
+                histtype="step",
+                linewidth=1.2,
+                density=True,
+                label="before training",
             )
             ax.set_yticks([])
-            ax.set_title(f"{label}: input of sigmoid {k + 1}", fontsize=9)
+            ax.set_title(f"{label}: input of sigmoid {k + 1}")
+        axes[r, 0].legend(loc="upper left")  # one legend per row: each row has its colour
     for ax in axes[-1]:
         ax.set_xlabel("input of the sigmoid (clipped to [-6, 6])")
-    axes[0, 0].legend(fontsize=7.5)
     fig.tight_layout()
     page.figure(
         fig, "distributions", "Values entering the sigmoids of layers 1, 3 and 6, all units."

@@ -90,7 +90,7 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
         for w in summary.warnings
     ]
     page.output("\n".join(lines))
-    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 3.8), gridspec_kw={"width_ratios": [1, 3]})
+    fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(11, 7.0), gridspec_kw={"width_ratios": [1, 3]})
     ax1.bar(list(classes), list(classes.values()), color=["C3", "C0"])
     ax1.set(ylabel="samples", title="Class balance")
     summary.plot(ax=ax2)  # each feature's standard deviation, log scale
@@ -147,7 +147,10 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
     page.code("baselines")
     page.table(
         ["model", "CV accuracy (mean)", "std over folds", "fit time per fold (s)"],
-        [[r.model, r.score, r.std, r.fit_time_s] for r in table.itertuples()],
+        [
+            [r.model, r.score, r.std, page.timing(f"{r.model}: fit seconds", r.fit_time_s)]
+            for r in table.itertuples()
+        ],
         fmt=".3f",
     )
     scores = dict(zip(table["model"], table["score"], strict=True))

@@ -104,7 +104,9 @@ def score_table(page: Page, scores: dict, metric: str) -> None:
     rows = []
     for name, per_data in scores.items():
         cells = [f"{m:.3f} ± {s:.3f}" for m, s, _ in per_data.values()]
-        fit_ms = 1000 * np.mean([t for _, _, t in per_data.values()])
+        fit_ms = 1000 * page.timing(
+            f"{metric}: {name}: fit seconds", np.mean([t for _, _, t in per_data.values()])
+        )
         label = f"**{name}**" if name.startswith("chainrule") else name
         rows.append([label, *cells, f"{fit_ms:.0f} ms"])
     page.table(["model", *(f"{d}: {metric}" for d in data_names), "mean fit time"], rows)
@@ -197,10 +199,22 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
             colors=["#9ecae1", "#fdae6b"],
             alpha=0.8,
         )
-        ax.scatter(Xm[:, 0], Xm[:, 1], c=ym, cmap="coolwarm", s=6, edgecolors="none")
+        for label, colour in ((0, "#0072B2"), (1, "#D55E00")):  # blue and vermillion
+            pts = Xm[ym == label]
+            ax.scatter(pts[:, 0], pts[:, 1], color=colour, s=7, edgecolors="none")
         ax.set_title(f"{name}\ntraining accuracy {moons_acc[name]:.2f}", fontsize=9)
         ax.grid(False)
-    axes.ravel()[-1].axis("off")
+    key = axes.ravel()[-1]
+    key.axis("off")
+    for label, colour, region in ((0, "#0072B2", "#9ecae1"), (1, "#D55E00", "#fdae6b")):
+        key.scatter([], [], color=colour, s=20, label=f"class {label}")
+        key.fill_between([], [], color=region, label=f"predicted {label}")
+    key.legend(loc="center", fontsize=10, title="the two moons")
+    for ax in axes[:, 0]:
+        ax.set_ylabel("x₂")
+    for ax in [*axes[-1, :-1], axes[-2, -1]]:
+        ax.set_xlabel("x₁")
+        ax.xaxis.set_tick_params(labelbottom=True)
     fig.tight_layout()
     page.figure(fig, "moons", "Decision regions on two noisy half-moons (300 points).", dpi=75)
     page.text(

@@ -16,32 +16,29 @@ from __future__ import annotations
 import argparse
 import contextlib
 import inspect
-import shutil
+import json
 import textwrap
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
 import matplotlib
+import numpy as np
 
 matplotlib.use("Agg")  # files only, no window: the docs build runs headless
 
 import matplotlib.pyplot as plt
 
+from chainrule import plot_style
+
 HERE = Path(__file__).resolve().parent
+TIMINGS = HERE / "timings.json"  # the measured times the committed pages show (see Page.timing)
+REMEASURE = False  # `build_docs.py --remeasure` sets it: measure the times again
 MAX_PNG_BYTES = 150_000  # figures stay small enough to commit and to load fast
 
-STYLE = {  # applied while a tutorial runs (see `build_environment`)
-    "figure.figsize": (7.0, 4.0),
-    "figure.dpi": 100,
-    "font.size": 10,
-    "axes.titlesize": 11,
-    "axes.grid": True,
-    "grid.alpha": 0.3,
-    "legend.fontsize": 9,
-    "legend.framealpha": 0.85,
-    "savefig.bbox": "tight",
-}
+# The library's figure style (`chainrule.plot_style`: fonts, colour-blind-safe colours), with
+# the tutorials' page size; applied while a tutorial runs (see `build_environment`).
+STYLE = {**plot_style.rc(), "figure.figsize": (7.0, 4.0), "savefig.bbox": "tight"}
 
 
 class Page:
@@ -68,6 +65,7 @@ class Page:
         self.fig_dir.mkdir(parents=True, exist_ok=True)
         self.fast = fast
         self.figures: list[Path] = []
+        self.timings: dict[str, Any] = {}
         self._lines = self.source.read_text(encoding="utf-8").splitlines()
         self.parts: list[str] = [f"# {title}"]
         note = (
@@ -132,6 +130,9 @@ class Page:
     def figure(self, fig: Any, name: str, caption: str, dpi: int = 90) -> Path:
         """Save a figure as ``figures/NN_name.png`` (under the size limit) and show it."""
         path = self.fig_dir / f"{self.stem[:2]}_{name}.png"
+        for ax in fig.axes:  # epochs are whole numbers: no tick at epoch 2.5
+            if ax.get_xlabel().startswith("epoch") and ax.get_xscale() == "linear":
+                plot_style.integer_ticks(ax.xaxis)
         while True:  # lower the resolution until the file is small enough to commit
             fig.savefig(path, dpi=dpi, metadata={"Software": None})
             if path.stat().st_size <= MAX_PNG_BYTES or dpi <= 50:
@@ -141,16 +142,10 @@ class Page:
         return self._image(path, caption)
 
     def graph(self, dot: Any, name: str, caption: str) -> Path:
-        """A computational graph (`cr.viz.draw_graph`'s DOT text): a PNG rendered by Graphviz
-        when its ``dot`` program is installed, else the DOT text itself."""
-        base = self.fig_dir / f"{self.stem[:2]}_{name}"
-        if shutil.which("dot") is not None:
-            return self._image(dot.render(base.with_suffix(".png")), caption)
-        self.parts.append(
-            f"*{caption}* (Graphviz is not installed, so here is the DOT text; paste it into "
-            f"any Graphviz viewer.)\n\n```dot\n{str(dot).strip()}\n```"
-        )
-        return dot.render(base.with_suffix(".dot"))
+        """A computational graph (`cr.viz.draw_graph`'s result) as ``figures/NN_name.png``,
+        drawn by chainrule's built-in renderer, so every machine draws the same picture."""
+        path = self.fig_dir / f"{self.stem[:2]}_{name}.png"
+        return self._image(dot.render(path, engine="builtin", dpi=110), caption)
 
     def _image(self, path: Path, caption: str) -> Path:
         self.figures.append(path)
@@ -158,11 +153,43 @@ class Page:
         self.parts.append(f"![{caption}]({rel})\n\n*{caption}*")
         return path
 
+    def timing(self, name: str, measured: Any) -> Any:
+        """A measured time (seconds; a number or an array), as the page should show it.
+
+        Times differ between machines and between runs, so a page that printed them fresh
+        would never rebuild to the same text. The first full build stores each time in
+        ``timings.json``; later builds show the stored value (the rest of the page is
+        deterministic), and ``build_docs.py --remeasure`` measures them again. Fast builds,
+        never committed, show what they measured.
+        """
+        if self.fast:
+            return measured
+        stored = _load_timings().get(self.stem, {}).get(name)
+        value = np.asarray(measured, dtype=np.float64)
+        if REMEASURE or stored is None or np.shape(stored) != value.shape:
+            stored = np.vectorize(lambda v: float(f"{v:.4g}"))(value).tolist()
+        self.timings[name] = stored
+        return stored if value.ndim == 0 else np.asarray(stored)
+
     # ---------------------------------------------------------------- output
     def write(self) -> Path:
         path = self.out_dir / f"{self.stem}.md"
         path.write_text("\n\n".join(self.parts) + "\n", encoding="utf-8")
+        if self.timings and not self.fast and self.out_dir.resolve() == HERE:
+            _save_timings(self.stem, self.timings)  # only a build of the committed pages
         return path
+
+
+def _load_timings() -> dict[str, dict[str, Any]]:
+    return json.loads(TIMINGS.read_text(encoding="utf-8")) if TIMINGS.exists() else {}
+
+
+def _save_timings(stem: str, timings: dict[str, Any]) -> None:
+    data = _load_timings()
+    if data.get(stem) == timings:
+        return
+    data[stem] = timings
+    TIMINGS.write_text(json.dumps(data, indent=1, sort_keys=True) + "\n", encoding="utf-8")
 
 
 @contextlib.contextmanager

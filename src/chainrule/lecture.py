@@ -17,7 +17,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chainrule.autograd import Tensor
-from chainrule.viz import GraphvizNotFoundError, draw_graph
+from chainrule.viz import draw_graph
 
 __all__ = [
     "Example",
@@ -219,10 +219,10 @@ def main(out_dir: str | Path = "out") -> int:
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     graph = draw_graph(examples[3].tensors["f"])
-    written = [graph.render(out / "simple_example.dot")]
+    written = [graph.render(out / f"simple_example.{fmt}") for fmt in ("dot", "svg")]
     try:
-        written += [graph.render(out / f"simple_example.{fmt}") for fmt in ("svg", "png")]
-    except GraphvizNotFoundError:
-        print("(Graphviz 'dot' is not installed: wrote the DOT text only)")
+        written.append(graph.render(out / "simple_example.png"))
+    except ImportError:  # PNG needs matplotlib (the [plot] extra); the SVG needs nothing
+        print('(matplotlib is not installed: no PNG; pip install "chainrule[plot]")')
     print("The simple example's graph: " + ", ".join(str(p) for p in written))
     return 0

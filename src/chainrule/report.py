@@ -9,7 +9,6 @@ report is written atomically.
 
 from __future__ import annotations
 
-import io
 import json
 import math
 import os
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.archive import atomic_open
+from chainrule.plot_style import styled
 
 __all__ = [
     "classification_metrics",
@@ -147,11 +147,18 @@ def write_text(path: str | os.PathLike[str], text: str) -> None:
         f.write(text.encode("utf-8"))
 
 
+@styled
+def _two_axes() -> Any:
+    from matplotlib.figure import Figure
+
+    return Figure(figsize=(10, 4), layout="constrained").subplots(1, 2)
+
+
 def _write_figure(path: Path, ax: Any) -> None:
-    buffer = io.BytesIO()
-    ax.figure.savefig(buffer, format="png", dpi=100)
+    from chainrule.plot_style import png_bytes
+
     with atomic_open(path) as f:
-        f.write(buffer.getvalue())
+        f.write(png_bytes(ax.figure))
 
 
 def write_report(
@@ -164,6 +171,7 @@ def write_report(
     y_pred: Any,
     labels: Sequence[Any] | None,
     command: str,
+    loss_name: str | None = None,
 ) -> list[Path]:
     """Write a run's report into `folder` (created if needed); return the files written.
 
@@ -174,7 +182,10 @@ def write_report(
     ``command.txt`` (the exact command that reproduces the run), ``learning_curves.png``,
     and ``confusion_matrix.png`` (classification) or ``residuals.png`` (regression) of
     `y_true` / `y_pred` (the validation set when there is one). The figures are skipped,
-    with a note in ``metrics.json``, when matplotlib is not installed.
+    with a note in ``metrics.json``, when matplotlib is not installed. The learning curves
+    name the loss (`loss_name`), mark ``metrics["best_epoch"]`` (the weights kept) and, for
+    regression, say that the loss is in standardized target units (the network learns
+    (y − mean) / sd).
     """
     from chainrule.plotting import plot_confusion_matrix, plot_history, plot_residuals
 
@@ -187,15 +198,20 @@ def write_report(
     except ImportError:
         data["figures"] = 'not drawn: matplotlib is not installed (pip install "chainrule[plot]")'
     else:
-        from matplotlib.figure import Figure
-
-        fig = Figure(figsize=(10, 4), layout="constrained")
-        left, right = fig.subplots(1, 2)
-        plot_history(history, ("loss", "val_loss"), ax=left)
+        left, right = _two_axes()
+        best = metrics.get("best_epoch")
+        plot_history(
+            history,
+            ("loss", "val_loss"),
+            ax=left,
+            loss_name=loss_name or ("cross_entropy" if task == "classification" else None),
+            best_epoch=best,
+            units="standardized target units" if task == "regression" else None,
+        )
         left.set_title("loss")
         score_keys = [k for k in history if k.startswith("val_") and k != "val_loss"]
         if score_keys:
-            plot_history(history, score_keys, ax=right)
+            plot_history(history, score_keys, ax=right, best_epoch=best)
             right.set_title("validation score")
         else:
             right.set_visible(False)

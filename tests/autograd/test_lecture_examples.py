@@ -100,11 +100,12 @@ def test_format_example_shows_values_gradients_and_formulas() -> None:
 
 
 def test_main_prints_the_examples_and_writes_the_graph(tmp_path, monkeypatch, capsys) -> None:
-    monkeypatch.setenv("PATH", str(tmp_path))  # no Graphviz: the DOT text alone is written
+    monkeypatch.setenv("PATH", str(tmp_path))  # no Graphviz: the built-in renderer draws
     assert lecture.main(tmp_path / "out") == 0
     printed = capsys.readouterr().out
     assert printed.count("lecture:") >= 10 and "dy/dx = 6" in printed and "dy/dx = 5" in printed
-    assert "DOT text only" in printed
+    svg = (tmp_path / "out" / "simple_example.svg").read_text(encoding="utf-8")
+    assert "<svg" in svg and "grad -0.75" in svg
     dot = (tmp_path / "out" / "simple_example.dot").read_text(encoding="utf-8")
     assert dot.startswith("digraph") and "value -0.5" in dot and "grad -0.75" in dot
 

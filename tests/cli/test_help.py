@@ -15,7 +15,9 @@ def _help(cli, *args):
 
 @pytest.mark.parametrize("command", [m.add_parser.__module__ for m in COMMANDS])
 def test_every_command_help_ends_with_examples(cli, command):
-    sub = {"recipe_cmd": "recipe", "tune_cmd": "tune"}.get(command.rsplit(".", 1)[1])
+    sub = {"recipe_cmd": "recipe", "tune_cmd": "tune", "playground_cmd": "playground"}.get(
+        command.rsplit(".", 1)[1]
+    )
     name = sub or command.rsplit(".", 1)[1]
     sections = _help(cli, name).rstrip().split("\n\n")
     found = [s for s in sections if s.startswith("examples:")]

@@ -242,3 +242,27 @@ def test_10_classification_regression(out_dir: Path) -> None:
     reg = r["regression"]
     assert reg["chainrule MLP"]["Friedman #1"][0] > reg["linear regression"]["Friedman #1"][0]
     assert reg["chainrule MLP"]["diabetes"][0] > 0.2
+
+
+# ------------------------------------------------------------------ reproducible pages
+@pytest.mark.slow
+@pytest.mark.parametrize("number", NUMBERS)
+def test_a_full_build_reproduces_the_committed_page_and_figures(
+    number: int, tmp_path: Path
+) -> None:
+    """`make docs` on a fresh clone changes nothing: the same Markdown, the same figures.
+
+    (Measured times come from tutorials/timings.json; everything else is recomputed.)
+    """
+    build_docs.run(number, tmp_path, fast=False)
+    name = build_docs.find(number).with_suffix(".md").name
+    committed = DOCS / "tutorials" / name
+    built = (tmp_path / name).read_text(encoding="utf-8")
+    assert built == committed.read_text(encoding="utf-8"), (
+        f"{name} differs from a fresh build: run `make docs` and commit the result"
+    )
+    for figure in sorted((tmp_path / "figures").iterdir()):
+        old = DOCS / "tutorials" / "figures" / figure.name
+        assert old.is_file() and figure.read_bytes() == old.read_bytes(), (
+            f"figures/{figure.name} differs from a fresh build: run `make docs`"
+        )

@@ -114,6 +114,9 @@ def test_search_result_and_pruning(iris, small_clf) -> None:
     assert len(result.study_.trials) == 16
     md = result.to_markdown()
     assert "16 trials" in md and "learning_rate" in md
+    html = result._repr_html_()  # the notebook table: the same numbers as the Markdown
+    assert html.startswith("<p>16 trials") and html.count("<table>") == 2
+    assert f"<b>{result.best_score_:.4f}</b>" in html and "<th>learning_rate</th>" in html
     assert len(result.plot().collections) >= 1 and result.plot_intermediate().lines
 
 

@@ -58,3 +58,17 @@ def test_accuracy_threshold_follows_the_loss():
     assert logits_loss(t, p) == 1.0 and prob_loss(t, p) == 0.5
     with pytest.raises(ValueError, match="unknown metric 'f2'"):
         resolve_metrics(["f2"], None)
+
+
+def test_history_shows_itself_as_a_table_in_notebooks():
+    h = History({"loss": [0.9, 0.5], "val_loss": [1.0, math.nan]})
+    html = h._repr_html_()
+    assert "<caption>History: 2 epochs</caption>" in html
+    assert "<th>epoch</th><th>loss</th><th>val_loss</th>" in html
+    rows = html.split("<tbody>")[1].split("</tr>")
+    assert ">1<" in rows[0] and ">0.9<" in rows[0] and ">1<" in rows[0]
+    assert (
+        ">2<" in rows[1] and ">0.5<" in rows[1] and "></td></tr>" in rows[1] + "</tr>"
+    )  # NaN: empty
+    long = History({"loss": [float(i) for i in range(30)]})._repr_html_()
+    assert long.count("<tr>") == 1 + 5 + 1 + 10 and "…" in long  # header, head, gap, tail

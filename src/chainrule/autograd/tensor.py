@@ -20,13 +20,14 @@ import numpy as np
 import numpy.typing as npt
 
 from chainrule.autograd import grad_mode
+from chainrule.autograd.released import RELEASED, Released, release
 
 Array = npt.NDArray[Any]
 BackwardFn = Callable[[Array], Sequence[Array | None]]
 
-# A released graph keeps this marker where the closure was, so a second backward() can say why
-# it cannot run instead of silently doing nothing.
-_RELEASED = "released"
+# A released graph keeps a `Released` record where the closure was, so a second backward() can
+# say why it cannot run instead of silently doing nothing (and small graphs can still be drawn).
+_RELEASED = RELEASED
 
 # Every tensor gets the next number of this counter when it is created. An op's output is
 # created after its inputs, so numbers grow along every path of the graph; backward() uses
@@ -228,7 +229,7 @@ class Tensor:
             if fn is None:  # a leaf (parameter or input): its gradient is complete
                 node._accumulate_grad(g)
                 continue
-            if fn is _RELEASED:
+            if type(fn) is Released:
                 raise RuntimeError(
                     f"the graph behind this {node._op!r} result was released by an earlier "
                     "backward(); pass retain_graph=True to backward() to run it again"
@@ -254,7 +255,7 @@ class Tensor:
                 else:  # out of place: `prev` may be shared with another tensor's gradient
                     pending[parent] = prev + pg
             if not retain_graph:  # free the closure (and the arrays it holds) at once
-                node._backward = _RELEASED
+                node._backward = release(node, fn)  # type: ignore[assignment]
                 node._parents = ()
 
     def _accumulate_grad(self, g: Array) -> None:

@@ -7,8 +7,9 @@ abs, optionally named as ``"f = ..."``. Each name needs a value (``x0=3``). The 
 with Python's `ast` and only those node types are accepted; nothing is evaluated by Python.
 The graph is drawn after backpropagation, so every node shows its value and gradient and every
 edge its local derivative. Without ``--out`` the Graphviz DOT text goes to standard output
-(``chainrule graph | dot -Tsvg > graph.svg``); ``--out`` writes .dot, or .svg/.png/.pdf with
-Graphviz installed.
+(``chainrule graph | dot -Tsvg > graph.svg``); ``--out`` writes .dot, .svg, .png or .pdf: the
+pictures are drawn by Graphviz when it is installed and by chainrule itself otherwise (SVG needs
+nothing, PNG and PDF need matplotlib).
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """``chainrule lecture [--out DIR]``: print the lecture's worked examples with autograd's answers.
 
 Each example shows its values, the gradients autograd computes and the lecture's hand-worked
-formulas; the simple example's graph is written to DIR (DOT, plus SVG/PNG with Graphviz).
+formulas; the simple example's graph is written to DIR as DOT, SVG and PNG.
 """
 
 from __future__ import annotations

@@ -14,6 +14,10 @@ from typing import Any
 from chainrule.cli.errors import description
 
 HELP = "train a network live in the browser (TensorFlow Playground plus the lecture)"
+EXAMPLES = """examples:
+  chainrule playground
+  chainrule playground --port 9000 --no-browser
+"""
 
 
 def _port(text: str) -> int:
@@ -31,6 +35,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
         "playground",
         help=HELP,
         description=description(__doc__),
+        epilog=EXAMPLES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
         parents=parents,
     )

@@ -125,6 +125,7 @@ def write_run_report(folder: str, model: Any, metrics: dict, fitted: Any, comman
         y_pred=predict_encoded(model, X),
         labels=labels,
         command=command,
+        loss_name=getattr(model.estimator, "loss", None) if model.task == "regression" else None,
     )
 
 

@@ -23,6 +23,8 @@ Nothing else changes: parameters keep their shapes and values, ``state_dict`` an
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, Literal, NamedTuple
 
 import numpy as np
@@ -32,6 +34,7 @@ from chainrule.autograd.tensor import Array, Tensor
 __all__ = [
     "FlatBuffer",
     "accumulate_in_buffer",
+    "buffers_held",
     "flatten_parameters",
     "grad_destination",
     "memory_order",
@@ -150,3 +153,23 @@ def grad_destination(t: Tensor) -> Array | None:
         return None
     t._grad_claimed = True  # type: ignore[attr-defined]
     return buf
+
+
+@contextmanager
+def buffers_held(tensors: Iterable[Any]) -> Iterator[None]:
+    """Within the block, `grad_destination` hands out none of these tensors' gradient buffers.
+
+    For code that calls a backward closure outside a backward pass (`chainrule.viz` asks each
+    node for its local derivatives): the closure then allocates its result instead of writing
+    it into a parameter's gradient buffer.
+    """
+    free = [
+        t for t in tensors if getattr(t, "_grad_buffer", None) is not None and not t._grad_claimed
+    ]
+    for t in free:
+        t._grad_claimed = True
+    try:
+        yield
+    finally:
+        for t in free:
+            t._grad_claimed = False

@@ -311,6 +311,14 @@ class Module:
         tree = self._repr_tree()
         return f"{tree}  # {n:,} parameter{'s' if n != 1 else ''}" if n else tree
 
+    def summary(self, input_shape: Any = None) -> Any:
+        """A Keras-style table: each layer, its output shape for samples of `input_shape`
+        (default: the first layer's ``in_features``) and its parameter count, then the
+        trainable and non-trainable totals. Print it, or show it in a notebook."""
+        from chainrule.nn.summary import summarize  # the table code lives beside, not here
+
+        return summarize(self, input_shape)
+
 
 class Sequential(Module):
     """A chain of modules: ``Sequential(f1, f2, f3)(x) = f3(f2(f1(x)))``.

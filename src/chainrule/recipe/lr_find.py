@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.errors import TrainingDiverged
+from chainrule.plot_style import BEST, TRAIN, styled
 from chainrule.recipe._common import axes, fmt, positive_int, require_mlp, require_sklearn
 from chainrule.recipe.overfit import mlp_step
 from chainrule.training import Callback
@@ -67,15 +68,16 @@ class LRFindResult:
             f"{fmt(self.lr_min, 3)}, a tenth of it {fmt(self.lr_min / 10, 3)})"
         )
 
+    @styled
     def plot(self, ax: Any = None) -> Any:
         """Loss against η (log axis), raw and smoothed, with the suggestion marked."""
         ax = axes(ax)
         lrs = np.asarray(self.learning_rates)
-        ax.plot(lrs, self.losses, color="tab:blue", alpha=0.3, label="minibatch loss")
-        ax.plot(lrs, self.smoothed, color="tab:blue", label="smoothed")
+        ax.plot(lrs, self.losses, color=TRAIN, alpha=0.3, label="minibatch loss")
+        ax.plot(lrs, self.smoothed, color=TRAIN, label="smoothed")
         ax.axvline(
             self.suggestion,
-            color="tab:red",
+            color=BEST,
             linestyle="--",
             label=f"suggested η = {fmt(self.suggestion, 3)}",
         )

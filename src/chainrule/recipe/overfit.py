@@ -20,6 +20,7 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.plot_style import BEST, TRAIN, integer_ticks, styled
 from chainrule.recipe._common import (
     axes,
     fmt,
@@ -96,14 +97,16 @@ class OverfitResult:
             )
         return text
 
+    @styled
     def plot(self, ax: Any = None) -> Any:
         """The training loss per epoch (log scale) with the target level."""
         ax = axes(ax)
         losses = np.maximum(np.asarray(self.losses, dtype=np.float64), 1e-12)
-        ax.plot(np.arange(1, len(losses) + 1), losses, label="training loss")
-        ax.axhline(self.target_loss, color="tab:red", linestyle="--", label="target (~0)")
+        ax.plot(np.arange(1, len(losses) + 1), losses, color=TRAIN, label="training loss")
+        ax.axhline(self.target_loss, color=BEST, linestyle="--", label="target (~0)")
         ax.set_yscale("log")
         ax.set_xlabel("epoch")
+        integer_ticks(ax.xaxis)
         ax.set_ylabel("loss")
         ax.set_title(
             f"overfitting {self.n_samples} samples: {'passed' if self.passed else 'failed'}"

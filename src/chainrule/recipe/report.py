@@ -9,7 +9,6 @@ goes on without them. Every file is written atomically.
 
 from __future__ import annotations
 
-import io
 import json
 import os
 from datetime import datetime, timezone
@@ -20,6 +19,7 @@ import numpy as np
 
 from chainrule._version import __version__
 from chainrule.archive import atomic_open
+from chainrule.plot_style import BEST, MUTED, TRAIN, png_bytes, style_context
 from chainrule.recipe._common import fmt, markdown_table
 from chainrule.recipe.workflow import RecipeResult
 
@@ -49,9 +49,7 @@ class Figures:
         return fig, fig.subplots(1, ncols)
 
     def save(self, fig: Any, name: str) -> str:
-        buffer = io.BytesIO()
-        fig.savefig(buffer, format="png", dpi=100)
-        write_bytes(self.folder / name, buffer.getvalue())
+        write_bytes(self.folder / name, png_bytes(fig))
         self.written.append(self.folder / name)
         return f"![{name[:-4].replace('_', ' ')}]({name})"
 
@@ -63,8 +61,9 @@ class Figures:
             return (
                 '_(figure not drawn: matplotlib is not installed, pip install "chainrule[plot]")_'
             )
-        fig, ax = self.new(ncols, size)
-        drawing(ax)
+        with style_context():
+            fig, ax = self.new(ncols, size)
+            drawing(ax)
         return self.save(fig, name)
 
 
@@ -79,8 +78,8 @@ def _baselines_plot(rows: list[dict[str, Any]], metric: str) -> Any:
             names,
             [r["score"] for r in rows],
             xerr=[r["std"] for r in rows],
-            color="tab:blue",
-            alpha=0.8,
+            color=TRAIN,
+            alpha=0.85,
         )
         ax.invert_yaxis()
         ax.set_xlabel(f"cross-validated {metric}")
@@ -90,28 +89,45 @@ def _baselines_plot(rows: list[dict[str, Any]], metric: str) -> Any:
     return draw
 
 
-def _final_plot(final: Any) -> Any:
+def _final_plot(final: Any, units: bool = False) -> Any:
     from chainrule.plotting import plot_history
 
     def draw(ax: Any) -> None:
-        plot_history(final.history_, ("loss", "val_loss"), ax=ax)
+        history = final.history_.history
+        val = history.get("val_loss")
+        best = int(np.nanargmin(val)) + 1 if val and np.isfinite(val).any() else None
+        plot_history(
+            history,
+            ("loss", "val_loss"),
+            ax=ax,
+            loss_name=final._loss_name(),
+            best_epoch=best,
+            units="standardized target units" if units else None,
+        )
         ax.set_title("final model: learning curves")
 
     return draw
 
 
+def _scales_height(r: RecipeResult) -> float:
+    from chainrule.recipe.summarize import plot_height
+
+    return plot_height(sum(f["kind"] == "numeric" for f in r.summary.features))
+
+
 def _ensemble_plot(members: list[float], ensemble: float, metric: str) -> Any:
     def draw(ax: Any) -> None:
         xs = np.arange(1, len(members) + 1)
-        ax.bar(xs, members, color="tab:gray", label="members")
-        ax.axhline(ensemble, color="tab:red", label=f"ensemble ({ensemble:.4f})")
-        low = min(*members, ensemble)
-        ax.set_ylim(low - 0.1 * (1 - low if low < 1 else 1), None)
+        bars = ax.bar(xs, members, color=MUTED, label="members")
+        ax.bar_label(bars, fmt="%.4g", label_type="center", color="white", fontsize=9)
+        ax.axhline(ensemble, color=BEST, linewidth=2, label=f"ensemble ({ensemble:.4f})")
+        top = max(*members, ensemble)
+        ax.set_ylim(min(0.0, *members, ensemble), top + 0.15 * abs(top))  # bars start at 0
         ax.set_xticks(xs)
         ax.set_xlabel("member")
         ax.set_ylabel(f"test {metric}")
         ax.set_title("ensemble vs its members")
-        ax.legend()
+        ax.legend(loc="lower right")
 
     return draw
 
@@ -185,7 +201,7 @@ def _sections(r: RecipeResult, fig: Figures) -> list[str]:
         "## 1. Become one with the data",
         "",
         str(r.summary),
-        fig.draw("feature_scales.png", r.summary.plot, size=(8.0, 3.5)),
+        fig.draw("feature_scales.png", r.summary.plot, size=(8.0, _scales_height(r))),
         "",
         "## 2. Baselines",
         "",
@@ -234,7 +250,7 @@ def _sections(r: RecipeResult, fig: Figures) -> list[str]:
         f"{r.final.patience} epochs on a {r.final.validation_fraction:.0%} validation split, "
         f"best weights restored): {r.final.n_iter_} epochs.",
         "",
-        fig.draw("final_model.png", _final_plot(r.final)),
+        fig.draw("final_model.png", _final_plot(r.final, units=r.task == "regression")),
         "",
         "## 7. Ensemble",
         "",

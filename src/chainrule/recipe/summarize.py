@@ -14,10 +14,13 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.plot_style import BEST, MUTED, TRAIN, styled
 from chainrule.recipe import _columns as col
 from chainrule.recipe._common import axes, check_task, fmt, markdown_table
 
 __all__ = ["Summary", "summarize"]
+
+MAX_PLOTTED = 30  # features in the scale chart
 
 # Thresholds behind the warnings (named so the docs and tests can refer to them).
 IMBALANCE_RATIO = 10.0  # majority / minority class size: "heavy imbalance"
@@ -110,19 +113,49 @@ class Summary:
     def _repr_markdown_(self) -> str:  # Jupyter shows the Markdown
         return self.to_markdown()
 
-    def plot(self, ax: Any = None) -> Any:
-        """The numeric features' standard deviations on a log scale (how unscaled they are)."""
-        ax = axes(ax, (7.0, 3.5))
+    @styled
+    def plot(self, ax: Any = None, top: int = MAX_PLOTTED) -> Any:
+        """The numeric features' standard deviations on a log scale (how unscaled they are).
+
+        One horizontal bar per feature, named on the left; with more than `top` features,
+        the `top` farthest from unit scale (|log sd| largest) are shown.
+        """
         feats = [f for f in self.features if f["kind"] == "numeric" and f["std"]]
+        title = "feature scales (standard deviation)"
+        if len(feats) > top:
+            feats = sorted(feats, key=lambda f: -abs(np.log10(f["std"])))[:top]
+            title += f": the {top} farthest from 1"
+        ax = axes(ax, (7.0, plot_height(len(feats))))
         stds = np.array([f["std"] for f in feats], dtype=np.float64)
-        ax.bar(np.arange(len(feats)), stds, color="tab:blue")
-        ax.set_yscale("log")
-        ax.axhline(1.0, color="black", linewidth=1, linestyle="--", label="unit scale")
-        ax.set_xticks(np.arange(len(feats)), [f["name"] for f in feats], rotation=90, fontsize=6)
-        ax.set_ylabel("standard deviation")
-        ax.set_title("feature scales")
-        ax.legend()
+        ys = np.arange(len(feats))
+        near = (stds >= 0.1) & (stds <= 10)
+        ax.barh(ys, stds, color=np.where(near, TRAIN, BEST), height=0.7)
+        ax.set_xscale("log")
+        ax.axvline(1.0, color=MUTED, linewidth=1, linestyle="--", label="unit scale (sd = 1)")
+        from matplotlib.patches import Patch
+
+        handles = ax.get_legend_handles_labels()[0] + [
+            Patch(color=TRAIN, label="within 10× of 1"),
+            Patch(color=BEST, label="more than 10× off: standardize"),
+        ]
+        size = 9 if len(feats) <= 20 else 8
+        ax.set_yticks(ys, [_short(f["name"]) for f in feats], fontsize=size)
+        ax.invert_yaxis()  # the first feature at the top
+        ax.set_xlabel("standard deviation (log scale)")
+        ax.set_title(title)
+        ax.grid(False, axis="y")
+        ax.legend(handles=handles, loc="lower right")
         return ax
+
+
+def plot_height(n_features: int) -> float:
+    """Inches of figure height that keep `n_features` bar names readable."""
+    return max(2.5, 1.1 + 0.22 * min(n_features, MAX_PLOTTED))
+
+
+def _short(name: Any, width: int = 24) -> str:
+    text = str(name)
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def summarize(X: Any, y: Any, task: str | None = None, *, preprocessed: bool = False) -> Summary:

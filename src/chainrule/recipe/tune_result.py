@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import math
 from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
 
+from chainrule.plot_style import BEST, MUTED, TRAIN, integer_ticks, styled
 from chainrule.recipe._common import axes, markdown_table, text_table
 from chainrule.recipe._trial import TrialOutcome
 
@@ -104,10 +106,23 @@ class TuneResult:
     def __str__(self) -> str:
         return self.to_markdown()
 
+    def _repr_html_(self, top: int = 10) -> str:
+        """Notebook display: the search in a sentence, the best parameters, the best trials."""
+        from chainrule._html import html_table
+
+        summary, ((p_header, p_rows), (header, rows)) = self._tables(top)
+        head = "<p>" + html.escape(summary).format(best=f"<b>{self.best_score_:.4f}</b>") + "</p>"
+        params = html_table(p_header, p_rows)
+        return head + params + html_table(header, rows, caption=f"best {len(rows)} trials")
+
+    @styled
     def plot(self, ax: Any = None) -> Any:
         """Each trial's score against its number, pruned ones marked, and the best so far."""
         ax = axes(ax)
-        styles = {"COMPLETE": ("tab:blue", "o", "complete"), "PRUNED": ("tab:gray", "x", "pruned")}
+        styles = {
+            "COMPLETE": (TRAIN, "o", "complete"),
+            "PRUNED": (MUTED, "x", "pruned (score when stopped)"),
+        }
         for state, (color, marker, label) in styles.items():
             pts = [
                 (o.number, o.value)
@@ -116,7 +131,7 @@ class TuneResult:
             ]
             if pts:
                 xs, ys = zip(*pts, strict=True)
-                ax.scatter(xs, ys, c=color, marker=marker, label=label, zorder=3)
+                ax.scatter(xs, ys, c=color, marker=marker, s=28, alpha=0.8, label=label, zorder=3)
         best, curve = -math.inf, []
         for o in sorted(self.outcomes, key=lambda o: o.number):
             if o.state == "COMPLETE" and o.value is not None:
@@ -124,29 +139,44 @@ class TuneResult:
             curve.append((o.number, best if math.isfinite(best) else np.nan))
         if curve:
             xs, ys = zip(*curve, strict=True)
-            ax.step(xs, ys, where="post", color="tab:red", label="best so far")
+            ax.step(xs, ys, where="post", color=BEST, label="best so far")
+        ax.scatter(
+            [self.best_trial_], [self.best_score_], marker="*", s=160, color=BEST,
+            edgecolors="black", linewidths=0.5, zorder=4, label=f"best: trial {self.best_trial_}",
+        )  # fmt: skip
         ax.set_xlabel("trial")
+        integer_ticks(ax.xaxis)
         ax.set_ylabel(f"validation {self.metric}")
         ax.set_title("hyperparameter search")
-        ax.grid(alpha=0.3)
-        ax.legend()
+        ax.legend(loc="lower right")
         return ax
 
+    @styled
     def plot_intermediate(self, ax: Any = None) -> Any:
-        """Per-epoch validation scores of every trial: pruned trials stop early (grey)."""
+        """Per-epoch validation scores of every trial: the best trial bold, the other complete
+        trials thin, pruned trials dashed grey (they stop early)."""
         ax = axes(ax)
         for o in self.outcomes:
-            if not o.values:
+            if not o.values or o.number == self.best_trial_:
                 continue
             epochs = np.arange(1, len(o.values) + 1)
             if o.state == "PRUNED":
-                ax.plot(epochs, o.values, color="tab:gray", alpha=0.6, linestyle="--")
+                ax.plot(epochs, o.values, color=MUTED, alpha=0.6, linestyle="--", linewidth=1)
             else:
-                ax.plot(epochs, o.values, alpha=0.8, linewidth=1)
+                ax.plot(epochs, o.values, color=TRAIN, alpha=0.45, linewidth=1)
+        best = next((o for o in self.outcomes if o.number == self.best_trial_), None)
+        if best is not None and best.values:
+            epochs = np.arange(1, len(best.values) + 1)
+            ax.plot(epochs, best.values, color=BEST, linewidth=2.2, zorder=3)
+        ax.plot([], [], color=BEST, linewidth=2.2, label=f"best trial ({self.best_trial_})")
+        ax.plot([], [], color=TRAIN, alpha=0.6, linewidth=1, label="other complete trials")
+        if any(o.state == "PRUNED" for o in self.outcomes):
+            ax.plot([], [], color=MUTED, linestyle="--", linewidth=1, label="pruned trials")
         ax.set_xlabel("epoch")
+        integer_ticks(ax.xaxis)
         ax.set_ylabel(f"validation {self.metric}")
-        ax.set_title("learning curves of the trials (dashed: pruned)")
-        ax.grid(alpha=0.3)
+        ax.set_title("learning curves of the trials")
+        ax.legend(loc="lower right")
         return ax
 
 

@@ -76,6 +76,16 @@ class History:
         self.history = {str(k): [float(x) for x in v] for k, v in history.items()}
         self.epoch = [int(e) for e in epoch]
 
+    def _repr_html_(self) -> str:
+        """A table in notebooks: one row per epoch (the first and last few of a long run)."""
+        from chainrule._html import html_table
+
+        keys = list(self.history)
+        rows = [[e + 1, *(self.history[k][i] for k in keys)] for i, e in enumerate(self.epoch)]
+        if len(rows) > 20:
+            rows = [*rows[:5], ["…", *([""] * len(keys))], *rows[-10:]]
+        return html_table(["epoch", *keys], rows, caption=f"History: {len(self)} epochs")
+
     def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
         return f"History({len(self)} epochs{': last ' + last if last else ''})"
