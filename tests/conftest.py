@@ -15,3 +15,14 @@ settings.register_profile(
 )
 settings.register_profile("thorough", parent=settings.get_profile("default"), max_examples=500)
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
+
+
+def pytest_configure(config):  # noqa: ANN001, ANN201 - pytest's hook signature
+    # Most tests train for a handful of epochs on purpose, so the estimators' ConvergenceWarning
+    # ("ran all epochs without converging") is expected noise there; the tests of the warning
+    # itself catch it with pytest.warns, which sees it whatever the filters say.
+    try:
+        import sklearn.exceptions  # noqa: F401 - only to know the warning class exists
+    except ImportError:
+        return
+    config.addinivalue_line("filterwarnings", "ignore::sklearn.exceptions.ConvergenceWarning")

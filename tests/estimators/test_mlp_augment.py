@@ -59,6 +59,7 @@ def test_augmentation_sees_training_batches_only(cls):
     if cls is MLPClassifier:
         est.predict_proba(X)
     assert len(spy.sizes) == calls  # prediction is never augmented
+    est.set_params(early_stopping=False)  # partial_fit refuses early stopping (scikit-learn too)
     est.partial_fit(X, y)  # training again: one more epoch of batches, all rows
     assert spy.sizes[calls:] == [16] * 5
 

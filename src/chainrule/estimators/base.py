@@ -10,11 +10,13 @@ predictions.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -119,9 +121,9 @@ class BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ hooks for subclasses
     _is_classifier = False
 
-    def _encode_targets(self, y: Any, first: bool, classes: Any) -> Array:
+    def _encode_targets(self, y: Any, first: bool, classes: Any, *, warm: bool = False) -> Array:
         """Targets as the loss wants them; on the first fit also sets ``n_outputs_`` (the
-        output units) and, for classifiers, ``classes_``."""
+        output units) and, for classifiers, ``classes_``. `warm`: a `warm_start` refit."""
         raise NotImplementedError
 
     def _loss_name(self) -> str:
@@ -159,6 +161,12 @@ class BaseMLP(BaseEstimator):
     ) -> BaseMLP:
         """`fit` (``incremental=False``) and `partial_fit` (one epoch, ``incremental=True``)."""
         config = self._check_params()
+        if incremental and config.early_stopping:
+            # As scikit-learn: one epoch has no held-out set to stop on.
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it trains one epoch on the "
+                "data it is given; set early_stopping=False to train incrementally"
+            )
         first = not hasattr(self, "model_") or (not incremental and not self.warm_start)
         if not first and self._architecture != _architecture(config):
             raise ValueError(
@@ -166,7 +174,9 @@ class BaseMLP(BaseEstimator):
                 "hidden_layer_sizes, activation, batch_norm or dropout changed since it was "
                 "built; set warm_start=False (or refit) to start afresh"
             )
-        X, targets, sample_weight = self._check_data(X, y, sample_weight, first, classes, config)
+        X, targets, sample_weight = self._check_data(
+            X, y, sample_weight, first, classes, config, warm=not first and not incremental
+        )
         if not incremental or not hasattr(self, "_rng"):
             self._rng = make_generator(self.random_state)
         if first:
@@ -187,19 +197,36 @@ class BaseMLP(BaseEstimator):
             sample_weight,
             config=config,
             epochs=1 if incremental else config.epochs,
-            early_stopping=config.early_stopping and not incremental,
+            early_stopping=config.early_stopping,
             plateau_stop=not incremental,
             stratify=self._is_classifier and targets.ndim == 1,
             score=self._validation_score,
             callbacks=list(self.callbacks or ()),
             rng=self._rng,
+            labels=getattr(self, "classes_", None),
         )
         self.model_.eval()
         self._record(result, continuing=not first)
+        if not incremental and result.converging and not result.stopped:
+            warnings.warn(
+                f"{type(self).__name__} ran all epochs={config.epochs} without its stopping "
+                "rule being met (the loss still fell by more than tol); raise epochs, or set "
+                "tol=None to run a fixed number of epochs without this warning",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return self
 
     def _check_data(
-        self, X: Any, y: Any, sample_weight: Any, first: bool, classes: Any, config: Config
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        first: bool,
+        classes: Any,
+        config: Config,
+        *,
+        warm: bool = False,
     ) -> tuple[Array, Array, Array | None]:
         """Validated inputs in the network's dtype, encoded targets and normalized weights."""
         dtype = config.dtype if first else self._dtype
@@ -216,7 +243,7 @@ class BaseMLP(BaseEstimator):
             y = column_or_1d(y, warn=True)  # scikit-learn's DataConversionWarning
         if first:
             self._dtype = dtype
-        targets = self._encode_targets(y, first, classes)
+        targets = self._encode_targets(y, first, classes, warm=warm)
         if sample_weight is None:
             return X, targets, None
         w = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
@@ -241,7 +268,8 @@ class BaseMLP(BaseEstimator):
             previous = (self.validation_scores_ or []) if continuing else []
             self.validation_scores_ = previous + result.scores
             self.best_validation_score_ = max(self.validation_scores_)
-        self.n_iter_ = (self.n_iter_ if continuing else 0) + len(result.losses)
+        # As scikit-learn: the epochs of this call (the curves above span all calls).
+        self.n_iter_ = len(result.losses)
 
     # ------------------------------------------------------------------ prediction
     def _forward(self, X: Any) -> Array:

@@ -127,7 +127,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     best_validation_score_ : float or None
         Its maximum.
     n_iter_ : int
-        Epochs run.
+        Epochs run by the last `fit` (1 after `partial_fit`), as in scikit-learn; with
+        `warm_start`, each `fit` runs up to `epochs` more.
     n_features_in_ : int
         Number of features seen in `fit`.
     feature_names_in_ : ndarray of shape (n_features_in_,)
@@ -180,7 +181,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     # ------------------------------------------------------------------ targets
-    def _encode_targets(self, y: Any, first: bool, classes: Any) -> Array:
+    def _encode_targets(self, y: Any, first: bool, classes: Any, *, warm: bool = False) -> Array:
         y = np.asarray(y)
         check_classification_targets(y)
         kind = type_of_target(y)
@@ -206,6 +207,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         else:
             if multilabel != self._multilabel or (multilabel and y.shape[1] != self.n_outputs_):
                 raise ValueError("y has a different kind or number of labels than in the first fit")
+            if warm and not multilabel and not np.array_equal(unique_labels(y), self.classes_):
+                # As scikit-learn: a warm refit continues the same output units, so a y
+                # without some class (or with a new one) is an error, not a silent remap.
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has "
+                    f"{unique_labels(y)}"
+                )
             if classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
                 raise ValueError(
                     f"classes={classes!r} differs from the classes of the first fit, "

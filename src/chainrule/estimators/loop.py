@@ -29,6 +29,10 @@ class RunResult:
     history: History
     losses: list[float]
     scores: list[float] | None
+    # A stopping rule was watching the run (early stopping, or the tol plateau rule) ...
+    converging: bool = False
+    # ... and ended it before the epoch budget ran out.
+    stopped: bool = False
 
 
 class ValidationMonitor(Callback):
@@ -78,18 +82,22 @@ def _split(
     fraction: float,
     stratify: bool,
     rng: np.random.Generator,
+    labels: Array | None = None,
 ) -> tuple[Array, tuple[Array, Array, Array | None]]:
     """Training row indices and a validation part (stratified by class when possible).
 
     Only the validation rows are copied; training gathers its batches at the row indices.
     """
-    try:
-        tr, va = split_indices(len(X), fraction, labels=y if stratify else None, rng=rng)
-    except ValueError:
-        if not stratify:
-            raise
-        # A class with a single sample cannot be split: fall back to a plain random split.
-        tr, va = split_indices(len(X), fraction, rng=rng)
+    if stratify:
+        _check_stratifiable(y, labels)
+    tr, va = split_indices(len(X), fraction, labels=y if stratify else None, rng=rng)
+    if len(va) < 2:
+        # As scikit-learn: one held-out sample cannot tell an improvement from noise.
+        raise ValueError(
+            f"The validation set is too small: validation_fraction={fraction} of {len(X)} "
+            f"samples holds out {len(va)}. Increase 'validation_fraction' or the size of your "
+            "dataset (or set early_stopping=False)."
+        )
     tr.sort()
     va.sort()
 
@@ -98,6 +106,22 @@ def _split(
         return X[idx], y[idx], w
 
     return tr, part(va)
+
+
+def _check_stratifiable(y: Array, labels: Array | None) -> None:
+    """A stratified split needs two samples of each class (scikit-learn raises as well).
+
+    `y` holds class positions; `labels` (``classes_``) names them in the message.
+    """
+    rare = np.flatnonzero(np.bincount(y) == 1)
+    if len(rare):
+        names = rare if labels is None else np.asarray(labels)[rare]
+        raise ValueError(
+            "The least populated classes in y have only 1 member, which is too few: "
+            "early_stopping holds out a stratified validation set, so every class needs at "
+            f"least 2 samples. Classes with too few members are: {[str(c) for c in names]}; "
+            "drop them, or set early_stopping=False."
+        )
 
 
 def train(
@@ -116,6 +140,7 @@ def train(
     score: ScoreFn,
     callbacks: Sequence[Any],
     rng: np.random.Generator,
+    labels: Array | None = None,
 ) -> RunResult:
     """Train `model` for up to `epochs` epochs with the estimator's stopping rules.
 
@@ -123,18 +148,20 @@ def train(
     stops once the validation loss has not improved by `config.tol` for `config.patience`
     epochs (the best weights are restored). Otherwise, with `plateau_stop` and a `config.tol`
     that is not None, it stops once the training loss has not improved by `config.tol` for
-    `config.patience` epochs, as scikit-learn's MLP does.
+    `config.patience` epochs, as scikit-learn's MLP does. `labels` (the classes) name the
+    classes in errors about the stratified split.
     """
     monitor, rows = None, None
     if early_stopping:
         rows, (X_val, y_val, w_val) = _split(
-            X, y, sample_weight, config.validation_fraction, stratify, rng
+            X, y, sample_weight, config.validation_fraction, stratify, rng, labels
         )
         monitor = ValidationMonitor(model, loss, X_val, y_val, w_val, score)
 
     cbs: list[Any] = [] if monitor is None else [monitor]
     cbs.extend(callbacks)
-    if early_stopping or (plateau_stop and config.tol is not None):
+    converging = early_stopping or (plateau_stop and config.tol is not None)
+    if converging:
         # On the validation loss with the best weights restored, or on the training loss
         # (scikit-learn's plateau rule), keeping the last weights.
         cbs.append(
@@ -163,4 +190,5 @@ def train(
         batch_transform=config.augment,  # training batches only, drawing from `rng`
     )
     losses = [float(v) for v in history["loss"]]
-    return RunResult(history, losses, None if monitor is None else list(monitor.scores))
+    scores = None if monitor is None else list(monitor.scores)
+    return RunResult(history, losses, scores, converging, bool(trainer.stop_training))

@@ -129,7 +129,7 @@ best_validation_score_, n_iter_, n_features_in_, feature_names_in_
         return self._fit(X, y, sample_weight, incremental=True)
 
     # ------------------------------------------------------------------ targets
-    def _encode_targets(self, y: Any, first: bool, classes: Any) -> Array:
+    def _encode_targets(self, y: Any, first: bool, classes: Any, *, warm: bool = False) -> Array:
         y = np.asarray(y)
         targets = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(self._dtype, copy=False)
         if first:
