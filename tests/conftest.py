@@ -17,7 +17,7 @@ settings.register_profile("thorough", parent=settings.get_profile("default"), ma
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "default"))
 
 
-def pytest_configure(config):  # noqa: ANN001, ANN201 - pytest's hook signature
+def pytest_configure(config):
     # Most tests train for a handful of epochs on purpose, so the estimators' ConvergenceWarning
     # ("ran all epochs without converging") is expected noise there; the tests of the warning
     # itself catch it with pytest.warns, which sees it whatever the filters say.

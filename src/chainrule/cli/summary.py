@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 from pathlib import Path
 from typing import IO, Any
 
@@ -11,6 +12,7 @@ import numpy as np
 from chainrule.autograd import Tensor, no_grad
 from chainrule.errors import TrainingDiverged
 from chainrule.training import Callback, EarlyStopping
+from chainrule.training.progress import is_terminal
 
 
 class ValidationMonitor(Callback):
@@ -100,7 +102,9 @@ def make_estimator(
         **kwargs,
         early_stopping=False,  # done here, on the split the summary reports
         random_state=args.seed,
-        verbose=not args.quiet,
+        # The bar only: in a terminal (the estimator's per-epoch lines elsewhere would mix
+        # into the command's own output).
+        verbose=not args.quiet and is_terminal(sys.stderr),
         callbacks=callbacks,
     )
     return estimator, monitor

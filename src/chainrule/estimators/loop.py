@@ -15,6 +15,7 @@ from chainrule.nn import Module
 from chainrule.optim import Optimizer
 from chainrule.optim.schedules import make_schedule
 from chainrule.training import Callback, EarlyStopping, History, Trainer
+from chainrule.training.progress import verbose_callback
 
 Array = np.ndarray
 # Validation rows per forward pass (as the estimators' prediction chunks).
@@ -175,9 +176,9 @@ def train(
     schedule = None
     if config.lr_schedule != "constant":
         schedule = make_schedule(config.lr_schedule, optimizer, epochs)
-    trainer = Trainer(
-        model, loss, optimizer, callbacks=cbs, scheduler=schedule, progress=config.verbose
-    )
+    if config.verbose:  # a bar in a terminal or notebook, per-epoch lines elsewhere
+        cbs.append(verbose_callback())
+    trainer = Trainer(model, loss, optimizer, callbacks=cbs, scheduler=schedule, progress=False)
     history = trainer.fit(
         X,
         y,

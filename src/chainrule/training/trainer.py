@@ -29,7 +29,7 @@ from chainrule.training.checkpoint import load_checkpoint, restore_trainer, trai
 from chainrule.training.history import History
 from chainrule.training.inputs import check_data, check_rows, seeded_generator, split_data
 from chainrule.training.metrics import Metric, resolve_metrics
-from chainrule.training.progress import ProgressBar, is_terminal
+from chainrule.training.progress import ProgressBar, in_notebook, is_terminal
 
 Array = npt.NDArray[Any]
 # (X_batch, y_batch, rng) -> (X_batch, y_batch); see `fit`'s batch_transform.
@@ -187,7 +187,7 @@ class Trainer:
         self.history.params = {"epochs": self.epochs, "steps": self.steps_per_epoch}
 
         callbacks = list(self.callbacks)
-        if self.progress and is_terminal(_stderr()):
+        if self.progress and (is_terminal(_stderr()) or in_notebook()):
             callbacks.append(ProgressBar())
         ordered = [cb for cb in callbacks if not getattr(cb, "runs_last", False)]
         late = [cb for cb in callbacks if getattr(cb, "runs_last", False)]
