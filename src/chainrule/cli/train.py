@@ -159,7 +159,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--early-stopping needs a validation split: --validation-fraction > 0")
     d = prepare(args)
 
-    kwargs = estimator_kwargs(args, d.task)
+    kwargs = estimator_kwargs(args, d.task, d.y_train)
     estimator, monitor = summary.make_estimator(
         d.task, kwargs, args, d.X_val, d.y_val, d.y_train, d.mean, d.scale, early
     )

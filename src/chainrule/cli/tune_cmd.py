@@ -160,7 +160,7 @@ def parse_space(text: str | None) -> dict[str, Any]:
 
 def _train_command(args: argparse.Namespace, target: str, kwargs: dict[str, Any]) -> str:
     """The ``chainrule train`` command for the best parameters."""
-    from chainrule.cli.options import OPTIONS
+    from chainrule.cli.options import OPTIONS, format_class_weight
 
     words = ["chainrule", "train"]
     if args.data is not None:
@@ -175,6 +175,8 @@ def _train_command(args: argparse.Namespace, target: str, kwargs: dict[str, Any]
             value = "full"
         elif key == "lr_schedule" and value is None:
             value = "constant"
+        elif key == "class_weight":
+            value = format_class_weight(value)
         words += [flag, f"{value:.4g}" if isinstance(value, float) else str(value)]
     for key in ("batch_norm", "shuffle"):
         if key in kwargs:
@@ -196,7 +198,7 @@ def run(args: argparse.Namespace) -> int:
     if task == "regression":
         mean, scale = float(y.mean()), float(y.std()) or 1.0
         y = (y - mean) / scale  # R² does not change; the network trains on a unit scale
-    kwargs = estimator_kwargs(args, task)
+    kwargs = estimator_kwargs(args, task, y)
     cls = MLPClassifier if task == "classification" else MLPRegressor
     base = cls(**kwargs, random_state=args.seed)
     if not args.quiet:

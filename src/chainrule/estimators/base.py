@@ -129,6 +129,10 @@ class BaseMLP(BaseEstimator):
     def _loss_name(self) -> str:
         raise NotImplementedError
 
+    def _class_weights(self, targets: Array, incremental: bool) -> Array | None:
+        """Per-sample weights from `class_weight` (classifiers), or None."""
+        return None
+
     def _output_bias(self, targets: Array, sample_weight: Array | None) -> Array:
         """The output layer's starting b, so that the untrained network predicts the base rate."""
         raise NotImplementedError
@@ -175,7 +179,14 @@ class BaseMLP(BaseEstimator):
                 "built; set warm_start=False (or refit) to start afresh"
             )
         X, targets, sample_weight = self._check_data(
-            X, y, sample_weight, first, classes, config, warm=not first and not incremental
+            X,
+            y,
+            sample_weight,
+            first,
+            classes,
+            config,
+            warm=not first and not incremental,
+            incremental=incremental,
         )
         if not incremental or not hasattr(self, "_rng"):
             self._rng = make_generator(self.random_state)
@@ -227,6 +238,7 @@ class BaseMLP(BaseEstimator):
         config: Config,
         *,
         warm: bool = False,
+        incremental: bool = False,
     ) -> tuple[Array, Array, Array | None]:
         """Validated inputs in the network's dtype, encoded targets and normalized weights."""
         dtype = config.dtype if first else self._dtype
@@ -244,9 +256,15 @@ class BaseMLP(BaseEstimator):
         if first:
             self._dtype = dtype
         targets = self._encode_targets(y, first, classes, warm=warm)
-        if sample_weight is None:
+        class_w = self._class_weights(targets, incremental)
+        if sample_weight is None and class_w is None:
             return X, targets, None
-        w = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
+        # In float64 until the end: one rounding to the network's dtype, however made.
+        w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if class_w is not None:  # as scikit-learn: the two weights multiply
+            w = w * class_w
+        if not np.any(w > 0):
+            raise ValueError("every sample has weight 0 (sample_weight times class_weight)")
         if np.any(w == 0):
             # Weight 0 removes a sample; dropping it also keeps all-zero batches out.
             keep = w > 0

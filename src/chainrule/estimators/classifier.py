@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import numbers
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,6 +12,16 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from chainrule.autograd.ops import stable_sigmoid
 from chainrule.estimators.base import Array, BaseMLP
+from chainrule.estimators.params import Config
+
+
+def _equal(labels: Array, key: Any) -> Array:
+    """``labels == key`` elementwise, False where they do not compare (e.g. str and int)."""
+    try:
+        return np.asarray(labels == key, dtype=bool).reshape(labels.shape)
+    except (TypeError, ValueError):
+        return np.zeros(labels.shape, dtype=bool)
+
 
 # Class frequencies below this are clipped before their logarithm sets the output bias: a class
 # with no (weighted) samples would otherwise start at log 0 = −∞.
@@ -107,6 +119,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         especially), so the training-loss plateau rule of `tol` may stop too early: prefer
         ``early_stopping=True`` or ``tol=None``. `cr.save` stores names only: a function is
         dropped from the file, with a warning.
+    class_weight : "balanced", dict or None, default=None
+        Weights of the classes in the loss, for imbalanced data, as in scikit-learn's
+        classifiers (Keras's ``fit(class_weight=...)`` is the same idea, keyed by class index
+        instead of label): ``{label: weight}`` (labels left out weigh 1), or "balanced",
+        n / (k · n_c) for class c with n_c of the n samples and k classes, so every class
+        weighs the same in total. Each sample's term wₙ Eₙ then has wₙ = sample_weight[n] ·
+        class_weight[yₙ], and the held-out loss and accuracy of early stopping are weighted
+        the same way. "balanced" is not available in `partial_fit` (one batch does not show
+        the class frequencies); not for multilabel ``y``.
 
     Attributes
     ----------
@@ -161,6 +182,120 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     """
 
     _is_classifier = True
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Sequence[int] | int = (100,),
+        activation: str = "relu",
+        optimizer: str = "adam",
+        learning_rate: float = 2e-3,
+        batch_size: int | None = 64,
+        epochs: int = 200,
+        l1: float = 0.0,
+        l2: float = 1e-3,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        init: str = "auto",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        tol: float | None = 1e-4,
+        lr_schedule: str | None = None,
+        shuffle: bool = True,
+        random_state: Any = None,
+        verbose: bool = False,
+        dtype: Any = "float32",
+        warm_start: bool = False,
+        callbacks: Sequence[Any] | None = None,
+        augment: Any = None,
+        class_weight: str | Mapping[Any, float] | None = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            epochs=epochs,
+            l1=l1,
+            l2=l2,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            init=init,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            tol=tol,
+            lr_schedule=lr_schedule,
+            shuffle=shuffle,
+            random_state=random_state,
+            verbose=verbose,
+            dtype=dtype,
+            warm_start=warm_start,
+            callbacks=callbacks,
+            augment=augment,
+        )
+        self.class_weight = class_weight
+
+    def _check_params(self) -> Config:
+        config = super()._check_params()
+        cw = self.class_weight
+        if not (cw is None or cw == "balanced" or isinstance(cw, Mapping)):
+            raise ValueError(
+                f"class_weight must be None, 'balanced' or a dict {{label: weight}}, got {cw!r}"
+            )
+        if isinstance(cw, Mapping):
+            for label, w in cw.items():
+                ok = isinstance(w, numbers.Real) and not isinstance(w, bool)
+                if not ok or not np.isfinite(w) or w < 0:
+                    raise ValueError(
+                        f"class_weight[{label!r}] must be a non-negative number, got {w!r}"
+                    )
+        return config
+
+    def _class_weights(self, y: Array, incremental: bool) -> Array | None:
+        """Each sample's class weight (None without `class_weight`), as scikit-learn's.
+
+        "balanced" weighs class c by n / (k · n_c) (n samples, k classes, n_c of class c), so
+        every class carries the same total weight; a dict gives the weights by label (1 for
+        labels it leaves out).
+        """
+        cw = self.class_weight
+        if cw is None:
+            return None
+        if self._multilabel:
+            raise ValueError(
+                "class_weight is not supported for multilabel y; pass sample_weight instead"
+            )
+        if cw == "balanced" and incremental:
+            raise ValueError(
+                "class_weight='balanced' is not supported for partial_fit: one batch does not "
+                "show the class frequencies. Compute the weights once on (a sample of) all "
+                "labels, sklearn.utils.class_weight.compute_class_weight('balanced', "
+                "classes=classes, y=y), and pass them as a dict"
+            )
+        if cw == "balanced":
+            counts = np.bincount(y, minlength=self.n_outputs_)
+            missing = self.classes_[counts == 0]
+            if len(missing):
+                raise ValueError(
+                    f"class_weight='balanced' needs samples of every class; y has none of "
+                    f"{missing.tolist()}"
+                )
+            per_class = len(y) / (self.n_outputs_ * counts)
+        else:
+            unknown = [k for k in cw if not np.any(_equal(self.classes_, k))]
+            if unknown:
+                raise ValueError(
+                    f"class_weight has labels that are not classes: {unknown!r}; the classes "
+                    f"are {self.classes_.tolist()!r}"
+                )
+            per_class = np.ones(self.n_outputs_)
+            for i, label in enumerate(self.classes_):
+                key = label.item() if isinstance(label, np.generic) else label
+                if key in cw:
+                    per_class[i] = cw[key]
+        return per_class[y]
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
         """Train on X (n_samples, n_features) and labels y; returns self.
