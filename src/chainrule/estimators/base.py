@@ -25,6 +25,7 @@ from sklearn.utils.validation import (
 )
 
 from chainrule.autograd import Tensor, no_grad
+from chainrule.data import chunk_rows, take_rows
 from chainrule.estimators import loop, network
 from chainrule.estimators.params import Config, validate
 from chainrule.rng import as_generator
@@ -247,6 +248,7 @@ class BaseMLP(BaseEstimator):
             X,
             y,
             reset=first,
+            accept_sparse="csr",  # kept sparse: training densifies one minibatch at a time
             dtype=dtype,
             multi_output=True,
             y_numeric=not self._is_classifier,
@@ -298,16 +300,17 @@ class BaseMLP(BaseEstimator):
         """
         check_is_fitted(self)
         other = np.float64 if self._dtype == np.float32 else np.float32
-        X = validate_data(self, X, reset=False, dtype=[self._dtype, other])
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[self._dtype, other])
         out_dtype = X.dtype
         X = X.astype(self._dtype, copy=False)
-        if X.shape[0] <= _PREDICT_CHUNK:
-            out = self._forward_chunk(X)
+        chunk = chunk_rows(X, _PREDICT_CHUNK)  # sparse X: densified a chunk at a time
+        if X.shape[0] <= chunk:
+            out = self._forward_chunk(take_rows(X, slice(None)))
         else:
             out = np.concatenate(
                 [
-                    self._forward_chunk(X[i : i + _PREDICT_CHUNK])
-                    for i in range(0, X.shape[0], _PREDICT_CHUNK)
+                    self._forward_chunk(take_rows(X, slice(i, i + chunk)))
+                    for i in range(0, X.shape[0], chunk)
                 ]
             )
         return out.astype(out_dtype, copy=False)
@@ -316,3 +319,8 @@ class BaseMLP(BaseEstimator):
         with no_grad():
             out = self.model_(Tensor(X))
         return out.data
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR, densified a minibatch at a time
+        return tags

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import Tensor, no_grad
-from chainrule.data import split_indices
+from chainrule.data import chunk_rows, n_rows, split_indices, take_rows
 from chainrule.estimators.params import Config
 from chainrule.nn import Module
 from chainrule.optim import Optimizer
@@ -62,11 +62,14 @@ class ValidationMonitor(Callback):
         was_training = self.model.training
         self.model.eval()
         with no_grad():
-            n, k = len(self.X), _CHUNK
+            n, k = n_rows(self.X), chunk_rows(self.X, _CHUNK)  # sparse: dense chunks
             if n <= k:
-                out = self.model(Tensor(self.X))
+                out = self.model(Tensor(take_rows(self.X, slice(None))))
             else:  # in chunks: the hidden activations of a large validation set add up
-                chunks = [self.model(Tensor(self.X[i : i + k])).data for i in range(0, n, k)]
+                chunks = [
+                    self.model(Tensor(take_rows(self.X, slice(i, i + k)))).data
+                    for i in range(0, n, k)
+                ]
                 out = Tensor(np.concatenate(chunks))
             val_loss = self.loss.data_loss(out, self.y, self.sample_weight).item()
         self.model.train(was_training)
@@ -91,11 +94,11 @@ def _split(
     """
     if stratify:
         _check_stratifiable(y, labels)
-    tr, va = split_indices(len(X), fraction, labels=y if stratify else None, rng=rng)
+    tr, va = split_indices(n_rows(X), fraction, labels=y if stratify else None, rng=rng)
     if len(va) < 2:
         # As scikit-learn: one held-out sample cannot tell an improvement from noise.
         raise ValueError(
-            f"The validation set is too small: validation_fraction={fraction} of {len(X)} "
+            f"The validation set is too small: validation_fraction={fraction} of {n_rows(X)} "
             f"samples holds out {len(va)}. Increase 'validation_fraction' or the size of your "
             "dataset (or set early_stopping=False)."
         )

@@ -21,7 +21,7 @@ import numpy.typing as npt
 from chainrule import rng as _rng
 from chainrule.augment import MixedTargets
 from chainrule.autograd import Tensor, no_grad
-from chainrule.data import check_batch_size, iter_batches, n_batches
+from chainrule.data import check_batch_size, chunk_rows, iter_batches, n_batches, n_rows
 from chainrule.errors import TrainingDiverged
 from chainrule.optim.flat import contiguous_view
 from chainrule.training.callbacks import Callback, LearningRateScheduler
@@ -162,16 +162,17 @@ class Trainer:
             )
         self._batch_transform = batch_transform
         X, y, w = check_data(self.model, X, y, sample_weight)
-        rows = None if train_rows is None else check_rows(train_rows, len(X), validation_split)
-        check_batch_size(batch_size, len(X) if rows is None else len(rows))
+        n = n_rows(X)
+        rows = None if train_rows is None else check_rows(train_rows, n, validation_split)
+        check_batch_size(batch_size, n if rows is None else len(rows))
         self.rng = seeded_generator(seed)
         state = load_checkpoint(resume_from) if resume_from is not None else None
-        if state is not None and state["data"]["n_samples"] != len(X):
+        if state is not None and state["data"]["n_samples"] != n:
             raise ValueError(
                 f"cannot resume: the checkpoint was made with {state['data']['n_samples']} "
-                f"samples, X has {len(X)}"
+                f"samples, X has {n}"
             )
-        self._n_samples = len(X)
+        self._n_samples = n
         saved_val = state["data"].get("val_index") if state is not None else None
         train = (X, y, w)
         val, self._val_index, self._train_rows = split_data(
@@ -180,7 +181,7 @@ class Trainer:
         self.epochs, self.epoch = int(epochs), 0
         if rows is not None:
             self._train_rows = rows
-        n_train = len(X) if self._train_rows is None else len(self._train_rows)
+        n_train = n if self._train_rows is None else len(self._train_rows)
         self.steps_per_epoch = n_batches(n_train, batch_size)
         self.initial_epoch = int(state["epoch"]) if state is not None else 0
         self.history, self.stop_training = History(), False
@@ -343,7 +344,7 @@ class Trainer:
         model, loss = self.model, self.loss
         was_training = getattr(model, "training", False)
         _set_mode(model, False)
-        k = max(self._batch_size or len(X), 1024)
+        k = chunk_rows(X, max(self._batch_size or n_rows(X), 1024))
         arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
         total, outputs = 0.0, []
         try:
@@ -356,7 +357,7 @@ class Trainer:
                         outputs.append(out.data)
         finally:
             _set_mode(model, was_training)
-        logs = {f"{prefix}loss": total / len(X)}
+        logs = {f"{prefix}loss": total / n_rows(X)}
         if self.metrics:
             predictions = np.concatenate(outputs)
             for name, fn in self.metrics.items():
