@@ -85,7 +85,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     tol : float or None, default=1e-4
         The least improvement that counts. Without early stopping, training stops once the
         training loss has not fallen by `tol` for `patience` epochs (as scikit-learn's MLP
-        does); ``tol=None`` always runs all `epochs`.
+        does); ``tol=None`` always runs all `epochs`. When `epochs` run out before a stopping
+        rule is met, `fit` warns with scikit-learn's ``ConvergenceWarning`` (not with
+        ``tol=None``, which promises no convergence).
     lr_schedule : {None, "step", "exponential", "cosine", "plateau"}, default=None
         A learning-rate schedule over the epochs of one `fit` (`chainrule.optim.schedules`).
     shuffle : bool, default=True
@@ -94,7 +96,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Seeds initialization, shuffling, dropout and the validation split. None draws from
         chainrule's default generator (`cr.set_seed`).
     verbose : bool, default=False
-        Show a progress bar while training.
+        Report training as it goes: a progress bar in a terminal (tqdm's notebook bar in
+        Jupyter), and elsewhere (CI logs, redirected output) one line per epoch on standard
+        output, as scikit-learn's ``Iteration 3, loss = 0.41234567``.
     dtype : {"float32", "float64"}, default="float32"
         Floating type of the weights and computations. float32 input is used without a copy.
     warm_start : bool, default=False
@@ -159,6 +163,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     Notes
     -----
+    `X` may be a SciPy sparse matrix (e.g. TF-IDF features): it stays sparse, and training and
+    prediction densify one minibatch (or chunk) at a time, so memory follows the batch size,
+    not the data. `docs/sklearn-compat.md` lists where behaviour follows scikit-learn's
+    ``MLPClassifier`` and where it differs.
+
     Like scikit-learn's own MLP, the network sees the features as given: scale them first,
     e.g. ``make_pipeline(StandardScaler(), cr.MLPClassifier())``, which usually trains faster
     and better.
