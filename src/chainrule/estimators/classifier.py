@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -12,16 +11,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from chainrule.autograd.ops import stable_sigmoid
 from chainrule.estimators.base import Array, BaseMLP
+from chainrule.estimators.class_weight import check_class_weight, sample_weights
 from chainrule.estimators.params import Config
-
-
-def _equal(labels: Array, key: Any) -> Array:
-    """``labels == key`` elementwise, False where they do not compare (e.g. str and int)."""
-    try:
-        return np.asarray(labels == key, dtype=bool).reshape(labels.shape)
-    except (TypeError, ValueError):
-        return np.zeros(labels.shape, dtype=bool)
-
 
 # Class frequencies below this are clipped before their logarithm sets the output bias: a class
 # with no (weighted) samples would otherwise start at log 0 = −∞.
@@ -248,63 +239,20 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def _check_params(self) -> Config:
         config = super()._check_params()
-        cw = self.class_weight
-        if not (cw is None or cw == "balanced" or isinstance(cw, Mapping)):
-            raise ValueError(
-                f"class_weight must be None, 'balanced' or a dict {{label: weight}}, got {cw!r}"
-            )
-        if isinstance(cw, Mapping):
-            for label, w in cw.items():
-                ok = isinstance(w, numbers.Real) and not isinstance(w, bool)
-                if not ok or not np.isfinite(w) or w < 0:
-                    raise ValueError(
-                        f"class_weight[{label!r}] must be a non-negative number, got {w!r}"
-                    )
+        check_class_weight(self.class_weight)
         return config
 
     def _class_weights(self, y: Array, incremental: bool) -> Array | None:
-        """Each sample's class weight (None without `class_weight`), as scikit-learn's.
-
-        "balanced" weighs class c by n / (k · n_c) (n samples, k classes, n_c of class c), so
-        every class carries the same total weight; a dict gives the weights by label (1 for
-        labels it leaves out).
-        """
-        cw = self.class_weight
-        if cw is None:
+        """Each sample's class weight (None without `class_weight`); see `sample_weights`."""
+        if self.class_weight is None:
             return None
-        if self._multilabel:
-            raise ValueError(
-                "class_weight is not supported for multilabel y; pass sample_weight instead"
-            )
-        if cw == "balanced" and incremental:
-            raise ValueError(
-                "class_weight='balanced' is not supported for partial_fit: one batch does not "
-                "show the class frequencies. Compute the weights once on (a sample of) all "
-                "labels, sklearn.utils.class_weight.compute_class_weight('balanced', "
-                "classes=classes, y=y), and pass them as a dict"
-            )
-        if cw == "balanced":
-            counts = np.bincount(y, minlength=self.n_outputs_)
-            missing = self.classes_[counts == 0]
-            if len(missing):
-                raise ValueError(
-                    f"class_weight='balanced' needs samples of every class; y has none of "
-                    f"{missing.tolist()}"
-                )
-            per_class = len(y) / (self.n_outputs_ * counts)
-        else:
-            unknown = [k for k in cw if not np.any(_equal(self.classes_, k))]
-            if unknown:
-                raise ValueError(
-                    f"class_weight has labels that are not classes: {unknown!r}; the classes "
-                    f"are {self.classes_.tolist()!r}"
-                )
-            per_class = np.ones(self.n_outputs_)
-            for i, label in enumerate(self.classes_):
-                key = label.item() if isinstance(label, np.generic) else label
-                if key in cw:
-                    per_class[i] = cw[key]
-        return per_class[y]
+        return sample_weights(
+            self.class_weight,
+            self.classes_,
+            y,
+            incremental=incremental,
+            multilabel=self._multilabel,
+        )
 
     def fit(self, X: Any, y: Any, sample_weight: Any = None) -> MLPClassifier:
         """Train on X (n_samples, n_features) and labels y; returns self.

@@ -167,11 +167,8 @@ class Trainer:
         check_batch_size(batch_size, n if rows is None else len(rows))
         self.rng = seeded_generator(seed)
         state = load_checkpoint(resume_from) if resume_from is not None else None
-        if state is not None and state["data"]["n_samples"] != n:
-            raise ValueError(
-                f"cannot resume: the checkpoint was made with {state['data']['n_samples']} "
-                f"samples, X has {n}"
-            )
+        if state is not None and (k := state["data"]["n_samples"]) != n:
+            raise ValueError(f"cannot resume: the checkpoint was made with {k} samples, X has {n}")
         self._n_samples = n
         saved_val = state["data"].get("val_index") if state is not None else None
         train = (X, y, w)
