@@ -70,3 +70,14 @@ def grads_match() -> Callable[..., None]:
 @pytest.fixture
 def rng() -> np.random.Generator:
     return np.random.default_rng(0)
+
+
+def pytest_configure(config):
+    # Most tests train for a handful of epochs on purpose, so the estimators' ConvergenceWarning
+    # ("ran all epochs without converging") is expected noise there; the tests of the warning
+    # itself catch it with pytest.warns, which sees it whatever the filters say.
+    try:
+        import sklearn.exceptions  # noqa: F401 - only to know the warning class exists
+    except ImportError:
+        return
+    config.addinivalue_line("filterwarnings", "ignore::sklearn.exceptions.ConvergenceWarning")

@@ -237,3 +237,25 @@ def test_bad_split_arguments(kwargs, message):
     X, y = np.zeros((10, 1)), np.array([0] * 9 + [1])
     with pytest.raises(ValueError, match=message):
         train_val_split(X, y, **kwargs)
+
+
+@pytest.mark.parametrize("shuffle", [False, True])
+@pytest.mark.parametrize("reuse", [False, True])
+def test_iter_batches_densifies_sparse_rows_batch_by_batch(shuffle, reuse):
+    sp = pytest.importorskip("scipy.sparse")
+    from chainrule.data import iter_batches
+
+    X = sp.random(23, 7, density=0.3, format="csr", random_state=0, dtype=np.float32)
+    y = np.arange(23)
+    rows = np.array([0, 3, 4, 9, 10, 11, 20, 22])
+    for r in (None, rows):
+        sparse = iter_batches(
+            (X, y), 3, shuffle=shuffle, rng=np.random.default_rng(0), reuse_buffers=reuse, rows=r
+        )
+        dense = iter_batches(
+            (X.toarray(), y), 3, shuffle=shuffle, rng=np.random.default_rng(0), rows=r
+        )
+        for (xs, ys), (xd, yd) in zip(sparse, dense, strict=True):
+            assert isinstance(xs, np.ndarray) and len(xs) <= 3
+            np.testing.assert_array_equal(xs, xd)
+            np.testing.assert_array_equal(ys, yd)

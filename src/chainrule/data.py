@@ -9,6 +9,9 @@ w ← w − η ∂E/∂w averages its gradient over:
   partial batch is kept, so every sample is used once per epoch).
 
 Only NumPy is used here; anything `numpy.asarray` accepts (lists, pandas frames) is accepted.
+A SciPy sparse matrix (CSR, e.g. TF-IDF features) is recognised by its methods, without
+importing SciPy, and densified one batch at a time (`take_rows`), so memory follows the batch
+size, not the data.
 """
 
 from __future__ import annotations
@@ -27,6 +30,47 @@ Array = npt.NDArray[Any]
 # Finiteness is checked this many elements at a time, so checking a large data set never
 # allocates a boolean array of its full size.
 _CHUNK = 1 << 16
+# A sparse matrix is evaluated (predictions, validation) in dense chunks of at most this many
+# values (1 MiB in float32), whatever the number of rows.
+_SPARSE_CHUNK_VALUES = 1 << 18
+
+
+def is_sparse(a: Any) -> bool:
+    """True for a SciPy sparse matrix or array (duck-typed: no SciPy import)."""
+    return hasattr(a, "tocsr") and hasattr(a, "toarray") and hasattr(a, "nnz")
+
+
+def n_rows(a: Any) -> int:
+    """Rows of an array or sparse matrix (``len`` is ambiguous for the latter)."""
+    return int(a.shape[0]) if is_sparse(a) else len(a)
+
+
+def take_rows(a: Any, idx: Array | slice, out: Array | None = None) -> Array:
+    """The rows `idx` of `a` as a dense array; `out`: a buffer to fill instead (same shape).
+
+    For a sparse `a` only these rows are densified: the way training and prediction touch
+    sparse data, so no dense copy of all of it is ever made.
+    """
+    if is_sparse(a):
+        part = a[idx]
+        if out is not None and out.flags.c_contiguous and part.dtype == out.dtype:
+            return part.toarray(out=out)  # straight into the buffer: no second dense batch
+        dense = part.toarray()
+        if out is None:
+            return dense
+        out[...] = dense
+        return out
+    if isinstance(idx, slice):
+        return a[idx]
+    return np.take(a, idx, axis=0, out=out)
+
+
+def chunk_rows(a: Any, rows: int) -> int:
+    """Rows per chunk when evaluating `a` in chunks of at most `rows`: for a sparse `a`, also
+    few enough that each densified chunk holds at most `_SPARSE_CHUNK_VALUES` values."""
+    if not is_sparse(a):
+        return rows
+    return max(1, min(rows, _SPARSE_CHUNK_VALUES // max(int(a.shape[1]), 1)))
 
 
 def check_array(a: Any, name: str = "X", *, numeric: bool = True) -> Array:
@@ -199,17 +243,19 @@ def iter_batches(
 ) -> Iterator[tuple[Array, ...]]:
     """`minibatches` over already checked arrays (no validation: the training loop's fast path).
 
-    `arrays` must be NumPy arrays with the same number of rows; yields tuples of batches.
+    `arrays` must be NumPy arrays (or, for X, a SciPy sparse matrix, densified batch by batch)
+    with the same number of rows; yields tuples of dense batches.
     `rows` (an index array) restricts the epoch to those rows, in that order, as if the arrays
     were ``a[rows]``, but without copying them: a held-out validation set costs no second
     copy of the training data, only each batch is gathered.
     """
-    n = len(arrays[0]) if rows is None else len(rows)
+    n = n_rows(arrays[0]) if rows is None else len(rows)
     k = check_batch_size(batch_size, n)
     buffers: list[Array] | None = None
     for idx in batch_indices(n, k, shuffle=shuffle, rng=rng):
         if rows is None and (not shuffle or k == n):
-            yield tuple(a[idx[0] : idx[-1] + 1] for a in arrays)  # contiguous: views
+            # Contiguous: views (a sparse matrix densifies just this slice).
+            yield tuple(take_rows(a, slice(idx[0], idx[-1] + 1)) for a in arrays)
             continue
         if rows is not None:
             idx = rows[idx]
@@ -217,11 +263,11 @@ def iter_batches(
             if buffers is None:
                 buffers = [np.empty((k, *a.shape[1:]), dtype=a.dtype) for a in arrays]
             yield tuple(
-                np.take(a, idx, axis=0, out=buf[: len(idx)])
+                take_rows(a, idx, out=buf[: len(idx)])
                 for a, buf in zip(arrays, buffers, strict=True)
             )
         else:
-            yield tuple(np.take(a, idx, axis=0) for a in arrays)
+            yield tuple(take_rows(a, idx) for a in arrays)
 
 
 def train_val_split(

@@ -224,6 +224,9 @@ def _json_param(key: str, value: Any) -> Any:
         return _augment_json(value)
     if key == "dtype":
         return np.dtype(value).name
+    if key == "class_weight" and isinstance(value, dict):
+        # [[label, weight], ...]: JSON object keys would turn int labels into strings.
+        return [[_json_param("label", k), float(w)] for k, w in value.items()]
     if key == "hidden_layer_sizes" and not isinstance(value, int | np.integer):
         return [int(n) for n in value]
     if isinstance(value, np.generic):
@@ -357,6 +360,11 @@ def _build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
     params = {k: v for k, v in stored.items() if k in known and k != "callbacks"}
     if isinstance(params.get("hidden_layer_sizes"), list):
         params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    weights = params.get("class_weight")
+    if isinstance(weights, list):
+        if not all(isinstance(p, list) and len(p) == 2 for p in weights):
+            raise ValueError(f"class_weight must be [[label, weight], ...], got {weights!r}")
+        params["class_weight"] = {label: w for label, w in weights}
     seed = params.get("random_state")
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ValueError(f"random_state must be a non-negative integer or null, got {seed!r}")

@@ -360,3 +360,41 @@ def test_default_digits_run_is_accurate_and_fast(tmp_path, cli, monkeypatch):
     assert time.perf_counter() - start < 60
     model = cr.load(tmp_path / "out" / "model.chainrule")
     assert model.info["metrics"]["validation"]["accuracy"] > 0.9
+
+
+def test_class_weight_option_reaches_the_estimator_and_the_command(tmp_path, clf_csv, cli):
+    model_path = tmp_path / "m.chainrule"
+    code, _, err = cli(
+        "train", clf_csv, "--target", "animal", "--out", model_path, "--class-weight",
+        "dog=3,bird=0.5", *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    model = cr.load(model_path)
+    assert model.estimator.get_params()["class_weight"] == {"dog": 3.0, "bird": 0.5}
+    assert "--class-weight dog=3,bird=0.5" in model.info["command"]
+    code, _, err = cli(
+        "train", clf_csv, "--target", "animal", "--out", model_path, "--class-weight",
+        "balanced", *FAST,
+    )  # fmt: skip
+    assert code == 0, err
+    assert cr.load(model_path).estimator.get_params()["class_weight"] == "balanced"
+
+
+@pytest.mark.parametrize(
+    ("value", "message"),
+    [("fish=2", "not classes of the target"), ("dog=x", "not a number"), ("even", "balanced")],
+)
+def test_bad_class_weight_option_is_a_clear_error(tmp_path, clf_csv, cli, value, message):
+    code, _, err = cli(
+        "train", clf_csv, "--target", "animal", "--out", tmp_path / "m.chainrule",
+        "--class-weight", value, *FAST,
+    )  # fmt: skip
+    assert code != 0 and message in err
+
+
+def test_class_weight_option_is_for_classification(tmp_path, reg_csv, cli):
+    code, _, err = cli(
+        "train", reg_csv, "--target", "price", "--out", tmp_path / "m.chainrule",
+        "--class-weight", "balanced", *FAST,
+    )  # fmt: skip
+    assert code != 0 and "classification only" in err

@@ -350,3 +350,34 @@ def test_input_dtype_follows_the_parameters():
     _fit(model, X.astype(np.float64), y)
     assert seen == [np.float32]
     assert math.isfinite(model.state_dict()["0.weight"].sum())
+
+
+def test_sparse_X_trains_as_its_dense_copy():
+    sp = pytest.importorskip("scipy.sparse")
+    X, y = make_data(40)
+    X[np.abs(X) < 0.5] = 0.0
+    runs = []
+    for data in (sp.csr_matrix(X), X):
+        model = make_model()
+        opt = cr.optim.SGD(model.parameters(), lr=0.1)
+        history = cr.fit(
+            model, cr.nn.CrossEntropyLoss(), opt, data, y, epochs=3, batch_size=8,
+            validation_split=0.25, seed=0, progress=False, metrics=["accuracy"],
+        )  # fmt: skip
+        runs.append((history, [p.data.copy() for p in model.parameters()]))
+    (h_sparse, w_sparse), (h_dense, w_dense) = runs
+    assert h_sparse.history == h_dense.history
+    for a, b in zip(w_sparse, w_dense, strict=True):
+        np.testing.assert_array_equal(a, b)
+
+
+def test_sparse_X_with_a_non_finite_value_is_rejected():
+    sp = pytest.importorskip("scipy.sparse")
+    X, y = make_data(10)
+    X[2, 1] = np.nan
+    model = make_model()
+    with pytest.raises(ValueError, match="NaN"):
+        cr.fit(
+            model, cr.nn.CrossEntropyLoss(), cr.optim.SGD(model.parameters(), lr=0.1),
+            sp.csr_matrix(X), y, epochs=1, progress=False,
+        )  # fmt: skip

@@ -10,11 +10,14 @@ over exactly the runs ``chainrule train`` would make: a trial scores what traini
 
 from __future__ import annotations
 
+import sys
 import time
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+
+from chainrule.training.progress import is_terminal
 
 Array = np.ndarray
 # The CLI's own settings of a run; every other setting is an estimator parameter.
@@ -102,7 +105,9 @@ def fit_table(
         **settings,
         early_stopping=bool(early_stopping and validation is not None),
         random_state=seed,
-        verbose=verbose,
+        # The bar only, in a terminal: off one the estimator's per-epoch lines would mix
+        # into the command's own output.
+        verbose=verbose and is_terminal(sys.stderr),
         callbacks=callbacks,
     )
     start = time.perf_counter()

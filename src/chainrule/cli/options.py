@@ -125,6 +125,45 @@ def tolerance(text: str) -> float | None:
     return non_negative(text)
 
 
+def class_weight(text: str) -> str | dict[str, float] | None:
+    """ "balanced", "none", or LABEL=WEIGHT pairs, e.g. "yes=5,no=1" (labels as in the data)."""
+    word = text.strip()
+    if word.lower() in ("none", "balanced"):
+        return None if word.lower() == "none" else "balanced"
+    out: dict[str, float] = {}
+    for part in word.split(","):
+        label, sep, weight = part.rpartition("=")
+        if not sep or not label.strip():
+            raise argparse.ArgumentTypeError(
+                f"{text!r} is not 'balanced', 'none' or LABEL=WEIGHT pairs such as yes=5,no=1"
+            )
+        out[label.strip()] = non_negative(weight)
+    return out
+
+
+def format_class_weight(value: Any) -> str:
+    """`class_weight` as the option's text (the inverse of `class_weight`)."""
+    if isinstance(value, dict):
+        return ",".join(f"{label}={w:g}" for label, w in value.items())
+    return "none" if value is None else str(value)
+
+
+def resolve_class_weight(value: Any, labels: Any) -> Any:
+    """The option's LABEL=WEIGHT pairs keyed by the data's own labels (ints stay ints)."""
+    if not isinstance(value, dict) or labels is None:
+        return value
+    import numpy as np
+
+    by_text = {str(label): label for label in np.unique(np.asarray(labels)).tolist()}
+    unknown = [k for k in value if k not in by_text]
+    if unknown:
+        raise ValueError(
+            f"--class-weight names {unknown!r}, which are not classes of the target; "
+            f"the classes are {list(by_text)!r}"
+        )
+    return {by_text[k]: w for k, w in value.items()}
+
+
 def names(text: str) -> tuple[str, ...]:
     """ "a,b" -> ("a", "b")."""
     return tuple(part.strip() for part in text.split(",") if part.strip())
@@ -182,6 +221,15 @@ OPTIONS: list[Option] = [
     ),
     ("--dtype", "dtype", None, "floating type of weights and computations", DTYPE_CHOICES),
     ("--loss", "loss", None, "regression loss", REGRESSION_LOSS_CHOICES),
+    (
+        "--class-weight",
+        "class_weight",
+        class_weight,
+        "weights of the classes in the loss, for imbalanced tables: balanced (every class "
+        "weighs the same in total), LABEL=WEIGHT pairs such as yes=5,no=1, or none "
+        "(classification)",
+        None,
+    ),
 ]
 # On/off switches: (estimator keyword, help).
 _FLAGS = [
@@ -236,11 +284,20 @@ def add_hyperparameters(parser: argparse.ArgumentParser) -> None:
         )
 
 
-def estimator_kwargs(args: argparse.Namespace, task: str) -> dict[str, Any]:
-    """Keyword arguments of the estimator for `task` from the parsed options."""
+def estimator_kwargs(args: argparse.Namespace, task: str, labels: Any = None) -> dict[str, Any]:
+    """Keyword arguments of the estimator for `task` from the parsed options.
+
+    `labels` (the training targets of a classification) turn ``--class-weight`` pairs into
+    a dict keyed by the data's labels.
+    """
     kwargs = {key: getattr(args, _dest(flag)) for flag, key, *_ in OPTIONS}
     if task != "regression":
         kwargs.pop("loss")
+        kwargs["class_weight"] = resolve_class_weight(kwargs["class_weight"], labels)
+    else:
+        if kwargs["class_weight"] is not None:
+            raise ValueError("--class-weight applies to classification only")
+        kwargs.pop("class_weight")
     if kwargs["lr_schedule"] == "constant":
         kwargs["lr_schedule"] = None
     kwargs.update({name: getattr(args, name) for name, _ in _FLAGS})
@@ -259,10 +316,14 @@ def hyperparameter_argv(args: argparse.Namespace, task: str) -> list[str]:
     """The hyperparameter options of `args` for `task`, all spelled out, as command-line words."""
     words: list[str] = []
     for flag, *_ in OPTIONS:
-        if flag == "--loss" and task != "regression":
+        if (flag == "--loss" and task != "regression") or (
+            flag == "--class-weight" and task == "regression"
+        ):
             continue
         value = getattr(args, _dest(flag))
-        if flag == "--hidden":
+        if flag == "--class-weight":
+            value = format_class_weight(value)
+        elif flag == "--hidden":
             value = _fmt_sizes(value)
         elif flag == "--batch-size" and value is None:
             value = "full"

@@ -144,7 +144,7 @@ def run(args: argparse.Namespace) -> int:
     early = resolve_early_stopping(args)
     d = prepare(args)
     test = io.read_test_table(args.test, args.sep, d.target) if args.test else None
-    kwargs = estimator_kwargs(args, d.task)
+    kwargs = estimator_kwargs(args, d.task, d.y[d.train])
     prep = TabularPreprocessor(d.categorical).fit(d.features.iloc[d.train])
     if not args.quiet:
         summary.print_header(d, prep)

@@ -251,7 +251,7 @@ def run(args: argparse.Namespace) -> int:
     early = train.resolve_early_stopping(args)
     d = train.prepare(args)
     splits = _folds(d, args.cv, args.seed)
-    kwargs = estimator_kwargs(args, d.task)
+    kwargs = estimator_kwargs(args, d.task, d.y)
     base = TrainRun(
         task=d.task,
         categorical=d.categorical,

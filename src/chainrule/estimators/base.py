@@ -10,11 +10,13 @@ predictions.
 from __future__ import annotations
 
 import numbers
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 from sklearn.base import BaseEstimator
+from sklearn.exceptions import ConvergenceWarning
 from sklearn.utils.validation import (
     _check_sample_weight,
     check_is_fitted,
@@ -23,6 +25,7 @@ from sklearn.utils.validation import (
 )
 
 from chainrule.autograd import Tensor, no_grad
+from chainrule.data import chunk_rows, take_rows
 from chainrule.estimators import loop, network, ranges
 from chainrule.estimators.params import Config, validate
 from chainrule.rng import as_generator
@@ -119,13 +122,17 @@ class BaseMLP(BaseEstimator):
     # ------------------------------------------------------------------ hooks for subclasses
     _is_classifier = False
 
-    def _encode_targets(self, y: Any, first: bool, classes: Any) -> Array:
+    def _encode_targets(self, y: Any, first: bool, classes: Any, *, warm: bool = False) -> Array:
         """Targets as the loss wants them; on the first fit also sets ``n_outputs_`` (the
-        output units) and, for classifiers, ``classes_``."""
+        output units) and, for classifiers, ``classes_``. `warm`: a `warm_start` refit."""
         raise NotImplementedError
 
     def _loss_name(self) -> str:
         raise NotImplementedError
+
+    def _class_weights(self, targets: Array, incremental: bool) -> Array | None:
+        """Per-sample weights from `class_weight` (classifiers), or None."""
+        return None
 
     def _output_bias(self, targets: Array, sample_weight: Array | None) -> Array:
         """The output layer's starting b, so that the untrained network predicts the base rate."""
@@ -160,6 +167,12 @@ class BaseMLP(BaseEstimator):
     ) -> BaseMLP:
         """`fit` (``incremental=False``) and `partial_fit` (one epoch, ``incremental=True``)."""
         config = self._check_params()
+        if incremental and config.early_stopping:
+            # As scikit-learn: one epoch has no held-out set to stop on.
+            raise ValueError(
+                "partial_fit does not support early_stopping=True: it trains one epoch on the "
+                "data it is given; set early_stopping=False to train incrementally"
+            )
         first = not hasattr(self, "model_") or (not incremental and not self.warm_start)
         if not first and self._architecture != _architecture(config):
             raise ValueError(
@@ -167,7 +180,16 @@ class BaseMLP(BaseEstimator):
                 "hidden_layer_sizes, activation, batch_norm or dropout changed since it was "
                 "built; set warm_start=False (or refit) to start afresh"
             )
-        X, targets, sample_weight = self._check_data(X, y, sample_weight, first, classes, config)
+        X, targets, sample_weight = self._check_data(
+            X,
+            y,
+            sample_weight,
+            first,
+            classes,
+            config,
+            warm=not first and not incremental,
+            incremental=incremental,
+        )
         if not incremental or not hasattr(self, "_rng"):
             self._rng = make_generator(self.random_state)
         if first:
@@ -193,20 +215,38 @@ class BaseMLP(BaseEstimator):
             sample_weight,
             config=config,
             epochs=1 if incremental else config.epochs,
-            early_stopping=config.early_stopping and not incremental,
+            early_stopping=config.early_stopping,
             plateau_stop=not incremental,
             stratify=self._is_classifier and targets.ndim == 1,
             score=self._validation_score,
             callbacks=list(self.callbacks or ()),
             rng=self._rng,
             validation=validation,
+            labels=getattr(self, "classes_", None),
         )
         self.model_.eval()
         self._record(result, continuing=not first)
+        if not incremental and result.converging and not result.stopped:
+            warnings.warn(
+                f"{type(self).__name__} ran all epochs={config.epochs} without its stopping "
+                "rule being met (the loss still fell by more than tol); raise epochs, or set "
+                "tol=None to run a fixed number of epochs without this warning",
+                ConvergenceWarning,
+                stacklevel=3,
+            )
         return self
 
     def _check_data(
-        self, X: Any, y: Any, sample_weight: Any, first: bool, classes: Any, config: Config
+        self,
+        X: Any,
+        y: Any,
+        sample_weight: Any,
+        first: bool,
+        classes: Any,
+        config: Config,
+        *,
+        warm: bool = False,
+        incremental: bool = False,
     ) -> tuple[Array, Array, Array | None]:
         """Validated inputs in the network's dtype, encoded targets and normalized weights."""
         dtype = config.dtype if first else self._dtype
@@ -215,6 +255,7 @@ class BaseMLP(BaseEstimator):
             X,
             y,
             reset=first,
+            accept_sparse="csr",  # kept sparse: training densifies one minibatch at a time
             dtype=[dtype, np.float64],  # checked for range before the cast (no overflow)
             multi_output=True,
             y_numeric=not self._is_classifier,
@@ -226,10 +267,16 @@ class BaseMLP(BaseEstimator):
             y = column_or_1d(y, warn=True)  # scikit-learn's DataConversionWarning
         if first:
             self._dtype = dtype
-        targets = self._encode_targets(y, first, classes)
-        if sample_weight is None:
+        targets = self._encode_targets(y, first, classes, warm=warm)
+        class_w = self._class_weights(targets, incremental)
+        if sample_weight is None and class_w is None:
             return X, targets, None
-        w = _check_sample_weight(sample_weight, X, dtype=dtype, ensure_non_negative=True)
+        # In float64 until the end: one rounding to the network's dtype, however made.
+        w = _check_sample_weight(sample_weight, X, dtype=np.float64, ensure_non_negative=True)
+        if class_w is not None:  # as scikit-learn: the two weights multiply
+            w = w * class_w
+        if not np.any(w > 0):
+            raise ValueError("every sample has weight 0 (sample_weight times class_weight)")
         if np.any(w == 0):
             # Weight 0 removes a sample; dropping it also keeps all-zero batches out.
             keep = w > 0
@@ -251,7 +298,8 @@ class BaseMLP(BaseEstimator):
             previous = (self.validation_scores_ or []) if continuing else []
             self.validation_scores_ = previous + result.scores
             self.best_validation_score_ = max(self.validation_scores_)
-        self.n_iter_ = (self.n_iter_ if continuing else 0) + len(result.losses)
+        # As scikit-learn: the epochs of this call (the curves above span all calls).
+        self.n_iter_ = len(result.losses)
         # Which epoch's weights the network holds (1-based, this run) and what ended the run.
         self.best_epoch_, self.stopped_by_ = result.best_epoch, result.stopped_by
 
@@ -264,18 +312,19 @@ class BaseMLP(BaseEstimator):
         """
         check_is_fitted(self)
         other = np.float64 if self._dtype == np.float32 else np.float32
-        X = validate_data(self, X, reset=False, dtype=[self._dtype, other])
+        X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[self._dtype, other])
         names = getattr(self, "feature_names_in_", None)
         ranges.check_range(X, ranges.predict_limit(self._dtype), self._dtype, "X", names)
         out_dtype = X.dtype
         X = X.astype(self._dtype, copy=False)
-        if X.shape[0] <= _PREDICT_CHUNK:
-            out = self._forward_chunk(X)
+        chunk = chunk_rows(X, _PREDICT_CHUNK)  # sparse X: densified a chunk at a time
+        if X.shape[0] <= chunk:
+            out = self._forward_chunk(take_rows(X, slice(None)))
         else:
             out = np.concatenate(
                 [
-                    self._forward_chunk(X[i : i + _PREDICT_CHUNK])
-                    for i in range(0, X.shape[0], _PREDICT_CHUNK)
+                    self._forward_chunk(take_rows(X, slice(i, i + chunk)))
+                    for i in range(0, X.shape[0], chunk)
                 ]
             )
         return out.astype(out_dtype, copy=False)
@@ -284,3 +333,8 @@ class BaseMLP(BaseEstimator):
         with no_grad():
             out = self.model_(Tensor(X))
         return out.data
+
+    def __sklearn_tags__(self) -> Any:
+        tags = super().__sklearn_tags__()
+        tags.input_tags.sparse = True  # CSR, densified a minibatch at a time
+        return tags

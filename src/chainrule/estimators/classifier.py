@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -10,6 +11,8 @@ from sklearn.utils.multiclass import check_classification_targets, type_of_targe
 
 from chainrule.autograd.ops import stable_sigmoid
 from chainrule.estimators.base import Array, BaseMLP
+from chainrule.estimators.class_weight import check_class_weight, sample_weights
+from chainrule.estimators.params import Config
 
 # Class frequencies below this are clipped before their logarithm sets the output bias: a class
 # with no (weighted) samples would otherwise start at log 0 = −∞.
@@ -73,7 +76,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     tol : float or None, default=1e-4
         The least improvement that counts. Without early stopping, training stops once the
         training loss has not fallen by `tol` for `patience` epochs (as scikit-learn's MLP
-        does); ``tol=None`` always runs all `epochs`.
+        does); ``tol=None`` always runs all `epochs`. When `epochs` run out before a stopping
+        rule is met, `fit` warns with scikit-learn's ``ConvergenceWarning`` (not with
+        ``tol=None``, which promises no convergence).
     lr_schedule : {None, "step", "exponential", "cosine", "plateau"}, default=None
         A learning-rate schedule over the epochs of one `fit` (`chainrule.optim.schedules`).
     shuffle : bool, default=True
@@ -82,7 +87,9 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         Seeds initialization, shuffling, dropout and the validation split. None draws from
         chainrule's default generator (`cr.set_seed`).
     verbose : bool, default=False
-        Show a progress bar while training.
+        Report training as it goes: a progress bar in a terminal (tqdm's notebook bar in
+        Jupyter), and elsewhere (CI logs, redirected output) one line per epoch on standard
+        output, as scikit-learn's ``Iteration 3, loss = 0.41234567``.
     dtype : {"float32", "float64"}, default="float32"
         Floating type of the weights and computations. float32 input is used without a copy.
     warm_start : bool, default=False
@@ -107,6 +114,15 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         especially), so the training-loss plateau rule of `tol` may stop too early: prefer
         ``early_stopping=True`` or ``tol=None``. `cr.save` stores names only: a function is
         dropped from the file, with a warning.
+    class_weight : "balanced", dict or None, default=None
+        Weights of the classes in the loss, for imbalanced data, as in scikit-learn's
+        classifiers (Keras's ``fit(class_weight=...)`` is the same idea, keyed by class index
+        instead of label): ``{label: weight}`` (labels left out weigh 1), or "balanced",
+        n / (k · n_c) for class c with n_c of the n samples and k classes, so every class
+        weighs the same in total. Each sample's term wₙ Eₙ then has wₙ = sample_weight[n] ·
+        class_weight[yₙ], and the held-out loss and accuracy of early stopping are weighted
+        the same way. "balanced" is not available in `partial_fit` (one batch does not show
+        the class frequencies); not for multilabel ``y``.
 
     Attributes
     ----------
@@ -127,7 +143,8 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     best_validation_score_ : float or None
         Its maximum.
     n_iter_ : int
-        Epochs run.
+        Epochs run by the last `fit` (1 after `partial_fit`), as in scikit-learn; with
+        `warm_start`, each `fit` runs up to `epochs` more.
     best_epoch_ : int
         The (1-based) epoch of the last `fit` whose weights the network holds: the best
         validation epoch with `early_stopping`, else the last epoch run.
@@ -143,6 +160,11 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     Notes
     -----
+    `X` may be a SciPy sparse matrix (e.g. TF-IDF features): it stays sparse, and training and
+    prediction densify one minibatch (or chunk) at a time, so memory follows the batch size,
+    not the data. `docs/sklearn-compat.md` lists where behaviour follows scikit-learn's
+    ``MLPClassifier`` and where it differs.
+
     Like scikit-learn's own MLP, the network sees the features as given: scale them first,
     e.g. ``make_pipeline(StandardScaler(), cr.MLPClassifier())``, which usually trains faster
     and better.
@@ -166,6 +188,77 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
     """
 
     _is_classifier = True
+
+    def __init__(
+        self,
+        hidden_layer_sizes: Sequence[int] | int = (100,),
+        activation: str = "relu",
+        optimizer: str = "adam",
+        learning_rate: float = 2e-3,
+        batch_size: int | None = 64,
+        epochs: int = 200,
+        l1: float = 0.0,
+        l2: float = 1e-3,
+        dropout: float = 0.0,
+        batch_norm: bool = False,
+        init: str = "auto",
+        early_stopping: bool = False,
+        validation_fraction: float = 0.1,
+        patience: int = 10,
+        tol: float | None = 1e-4,
+        lr_schedule: str | None = None,
+        shuffle: bool = True,
+        random_state: Any = None,
+        verbose: bool = False,
+        dtype: Any = "float32",
+        warm_start: bool = False,
+        callbacks: Sequence[Any] | None = None,
+        augment: Any = None,
+        class_weight: str | Mapping[Any, float] | None = None,
+    ) -> None:
+        super().__init__(
+            hidden_layer_sizes=hidden_layer_sizes,
+            activation=activation,
+            optimizer=optimizer,
+            learning_rate=learning_rate,
+            batch_size=batch_size,
+            epochs=epochs,
+            l1=l1,
+            l2=l2,
+            dropout=dropout,
+            batch_norm=batch_norm,
+            init=init,
+            early_stopping=early_stopping,
+            validation_fraction=validation_fraction,
+            patience=patience,
+            tol=tol,
+            lr_schedule=lr_schedule,
+            shuffle=shuffle,
+            random_state=random_state,
+            verbose=verbose,
+            dtype=dtype,
+            warm_start=warm_start,
+            callbacks=callbacks,
+            augment=augment,
+        )
+        self.class_weight = class_weight
+
+    def _check_params(self) -> Config:
+        config = super()._check_params()
+        check_class_weight(self.class_weight)
+        return config
+
+    def _class_weights(self, y: Array, incremental: bool) -> Array | None:
+        """Each sample's class weight (None without `class_weight`); see `sample_weights`."""
+        if self.class_weight is None:
+            return None
+        return sample_weights(
+            self.class_weight,
+            self.classes_,
+            y,
+            incremental=incremental,
+            multilabel=self._multilabel,
+        )
 
     def fit(
         self, X: Any, y: Any, sample_weight: Any = None, *, validation_data: Any = None
@@ -191,7 +284,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         return self._fit(X, y, sample_weight, incremental=True, classes=classes)
 
     # ------------------------------------------------------------------ targets
-    def _encode_targets(self, y: Any, first: bool, classes: Any) -> Array:
+    def _encode_targets(self, y: Any, first: bool, classes: Any, *, warm: bool = False) -> Array:
         y = np.asarray(y)
         check_classification_targets(y)
         kind = type_of_target(y)
@@ -217,6 +310,14 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         else:
             if multilabel != self._multilabel or (multilabel and y.shape[1] != self.n_outputs_):
                 raise ValueError("y has a different kind or number of labels than in the first fit")
+            if warm and not multilabel and not np.array_equal(unique_labels(y), self.classes_):
+                # As scikit-learn: a warm refit continues the same output units, so a y
+                # without some class (or with a new one) is an error, not a silent remap.
+                raise ValueError(
+                    "warm_start can only be used where `y` has the same classes as in the "
+                    f"previous call to fit. Previously got {self.classes_}, `y` has "
+                    f"{unique_labels(y)}"
+                )
             if classes is not None and not np.array_equal(unique_labels(classes), self.classes_):
                 raise ValueError(
                     f"classes={classes!r} differs from the classes of the first fit, "

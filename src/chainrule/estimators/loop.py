@@ -9,13 +9,14 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd import Tensor, no_grad
-from chainrule.data import split_indices
+from chainrule.data import chunk_rows, n_rows, split_indices, take_rows
 from chainrule.errors import TrainingDiverged
 from chainrule.estimators.params import Config
 from chainrule.nn import Module
 from chainrule.optim import Optimizer
 from chainrule.optim.schedules import make_schedule
 from chainrule.training import Callback, EarlyStopping, History, Trainer
+from chainrule.training.progress import verbose_callback
 
 Array = np.ndarray
 # Validation rows per forward pass (as the estimators' prediction chunks).
@@ -32,6 +33,13 @@ class RunResult:
     scores: list[float] | None
     best_epoch: int  # 1-based epoch whose weights the network holds at the end
     stopped_by: str  # "epochs", "early_stopping", "tol" or "callback"
+    # A stopping rule was watching the run (early stopping, or the tol plateau rule).
+    converging: bool = False
+
+    @property
+    def stopped(self) -> bool:
+        """Something ended the run before the epoch budget ran out."""
+        return self.stopped_by != "epochs"
 
 
 class ValidationMonitor(Callback):
@@ -61,11 +69,14 @@ class ValidationMonitor(Callback):
         self.model.eval()
         # Huge but finite weights overflow here first: that is divergence, not a warning.
         with no_grad(), np.errstate(over="ignore", invalid="ignore"):
-            n, k = len(self.X), _CHUNK
+            n, k = n_rows(self.X), chunk_rows(self.X, _CHUNK)  # sparse: dense chunks
             if n <= k:
-                out = self.model(Tensor(self.X))
+                out = self.model(Tensor(take_rows(self.X, slice(None))))
             else:  # in chunks: the hidden activations of a large validation set add up
-                chunks = [self.model(Tensor(self.X[i : i + k])).data for i in range(0, n, k)]
+                chunks = [
+                    self.model(Tensor(take_rows(self.X, slice(i, i + k)))).data
+                    for i in range(0, n, k)
+                ]
                 out = Tensor(np.concatenate(chunks))
             val_loss = self.loss.data_loss(out, self.y, self.sample_weight).item()
         self.model.train(was_training)
@@ -88,18 +99,22 @@ def _split(
     fraction: float,
     stratify: bool,
     rng: np.random.Generator,
+    labels: Array | None = None,
 ) -> tuple[Array, tuple[Array, Array, Array | None]]:
     """Training row indices and a validation part (stratified by class when possible).
 
     Only the validation rows are copied; training gathers its batches at the row indices.
     """
-    try:
-        tr, va = split_indices(len(X), fraction, labels=y if stratify else None, rng=rng)
-    except ValueError:
-        if not stratify:
-            raise
-        # A class with a single sample cannot be split: fall back to a plain random split.
-        tr, va = split_indices(len(X), fraction, rng=rng)
+    if stratify:
+        _check_stratifiable(y, labels)
+    tr, va = split_indices(n_rows(X), fraction, labels=y if stratify else None, rng=rng)
+    if len(va) < 2:
+        # As scikit-learn: one held-out sample cannot tell an improvement from noise.
+        raise ValueError(
+            f"The validation set is too small: validation_fraction={fraction} of {n_rows(X)} "
+            f"samples holds out {len(va)}. Increase 'validation_fraction' or the size of your "
+            "dataset (or set early_stopping=False)."
+        )
     tr.sort()
     va.sort()
 
@@ -108,6 +123,22 @@ def _split(
         return X[idx], y[idx], w
 
     return tr, part(va)
+
+
+def _check_stratifiable(y: Array, labels: Array | None) -> None:
+    """A stratified split needs two samples of each class (scikit-learn raises as well).
+
+    `y` holds class positions; `labels` (``classes_``) names them in the message.
+    """
+    rare = np.flatnonzero(np.bincount(y) == 1)
+    if len(rare):
+        names = rare if labels is None else np.asarray(labels)[rare]
+        raise ValueError(
+            "The least populated classes in y have only 1 member, which is too few: "
+            "early_stopping holds out a stratified validation set, so every class needs at "
+            f"least 2 samples. Classes with too few members are: {[str(c) for c in names]}; "
+            "drop them, or set early_stopping=False."
+        )
 
 
 def train(
@@ -127,6 +158,7 @@ def train(
     callbacks: Sequence[Any],
     rng: np.random.Generator,
     validation: tuple[Array, Array, Array | None] | None = None,
+    labels: Array | None = None,
 ) -> RunResult:
     """Train `model` for up to `epochs` epochs with the estimator's stopping rules.
 
@@ -134,14 +166,17 @@ def train(
     stops once the validation loss has not improved by `config.tol` for `config.patience`
     epochs (the best weights are restored). Otherwise, with `plateau_stop` and a `config.tol`
     that is not None, it stops once the training loss has not improved by `config.tol` for
-    `config.patience` epochs, as scikit-learn's MLP does.
+    `config.patience` epochs, as scikit-learn's MLP does. `labels` (the classes) name the
+    classes in errors about the stratified split.
 
     `validation` (X, encoded targets, weights) scores those rows after every epoch and, with
     `early_stopping`, takes the place of the held-out split.
     """
     monitor, rows = None, None
     if early_stopping and validation is None:
-        rows, validation = _split(X, y, sample_weight, config.validation_fraction, stratify, rng)
+        rows, validation = _split(
+            X, y, sample_weight, config.validation_fraction, stratify, rng, labels
+        )
     if validation is not None:
         monitor = ValidationMonitor(model, loss, *validation, score)
 
@@ -161,9 +196,9 @@ def train(
     schedule = None
     if config.lr_schedule != "constant":
         schedule = make_schedule(config.lr_schedule, optimizer, epochs)
-    trainer = Trainer(
-        model, loss, optimizer, callbacks=cbs, scheduler=schedule, progress=config.verbose
-    )
+    if config.verbose:  # a bar in a terminal or notebook, per-epoch lines elsewhere
+        cbs.append(verbose_callback())
+    trainer = Trainer(model, loss, optimizer, callbacks=cbs, scheduler=schedule, progress=False)
     history = trainer.fit(
         X,
         y,
@@ -177,7 +212,9 @@ def train(
     )
     losses = [float(v) for v in history["loss"]]
     scores = None if monitor is None else list(monitor.scores)
-    return RunResult(history, losses, scores, *_how_it_ended(stopper, len(losses), epochs))
+    return RunResult(
+        history, losses, scores, *_how_it_ended(stopper, len(losses), epochs), stopper is not None
+    )
 
 
 def _how_it_ended(stopper: EarlyStopping | None, run: int, epochs: int) -> tuple[int, str]:

@@ -37,10 +37,17 @@ def check_range(a: Array, limit: float, dtype: Any, what: str, names: Any = None
     """
     if a.dtype.kind not in "fc" or a.size == 0:
         return
-    where = find_large(a, limit)
-    if where is None:
-        return
-    value = a[where]
+    if hasattr(a, "tocoo"):  # scipy.sparse: only the stored values can be large
+        coo = a.tocoo()
+        hit = find_large(coo.data, limit)
+        if hit is None:
+            return
+        value, where = coo.data[hit[0]], (int(coo.row[hit[0]]), int(coo.col[hit[0]]))
+    else:
+        where = find_large(a, limit)
+        if where is None:
+            return
+        value = a[where]
     place = f"row {where[0]}"
     if len(where) > 1:
         column = names[where[1]] if names is not None else where[1]

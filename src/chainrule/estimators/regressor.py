@@ -135,7 +135,7 @@ best_validation_score_, n_iter_, best_epoch_, stopped_by_, n_features_in_, featu
         return self._fit(X, y, sample_weight, incremental=True)
 
     # ------------------------------------------------------------------ targets
-    def _encode_targets(self, y: Any, first: bool, classes: Any) -> Array:
+    def _encode_targets(self, y: Any, first: bool, classes: Any, *, warm: bool = False) -> Array:
         y = np.asarray(y)
         ranges.check_range(y, ranges.train_limit(self._dtype), self._dtype, "y")
         targets = (y.reshape(-1, 1) if y.ndim == 1 else y).astype(self._dtype, copy=False)

@@ -263,7 +263,7 @@ def overfit_batch(
         "lr_schedule": None,
         "batch_size": None,
         "epochs": epochs,
-        "tol": 0.0,
+        "tol": None,  # no plateau rule: the budget is the point (and no ConvergenceWarning)
         "patience": epochs,
         "random_state": random_state,
         "verbose": False,

@@ -9,7 +9,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chainrule import rng as _rng
-from chainrule.data import check_array, split_indices
+from chainrule.data import check_array, check_finite, is_sparse, n_rows, split_indices
 
 Array = npt.NDArray[Any]
 Part = tuple[Array | None, ...]
@@ -20,21 +20,27 @@ def check_data(
 ) -> tuple[Array, Array, Array | None]:
     """X, y and sample weights checked (ValueError naming the problem) and converted: X, float
     targets and weights to the dtype of the model's parameters, so no step mixes precisions."""
-    X = check_array(X, f"{prefix}X")
-    y = check_array(y, f"{prefix}y")
-    if len(y) != len(X):
-        raise ValueError(f"{prefix}X has {len(X)} samples but {prefix}y has {len(y)}")
     dtype = param_dtype(model)
+    if is_sparse(X):  # kept sparse (CSR): the batches are densified one at a time
+        X = X.tocsr().astype(dtype, copy=False)
+        if X.shape[0] == 0:
+            raise ValueError(f"{prefix}X is empty (0 samples)")
+        check_finite(X.data, f"{prefix}X (its stored values)")
+    else:
+        X = check_array(X, f"{prefix}X")
+    y = check_array(y, f"{prefix}y")
+    n = n_rows(X)
+    if len(y) != n:
+        raise ValueError(f"{prefix}X has {n} samples but {prefix}y has {len(y)}")
     if X.dtype != dtype:
         X = X.astype(dtype)
     if y.dtype.kind == "f" and y.dtype != dtype:
         y = y.astype(dtype)
     if w is not None:
         w = check_array(w, f"{prefix}sample_weight")
-        if w.shape != (len(X),):
+        if w.shape != (n,):
             raise ValueError(
-                f"{prefix}sample_weight must have one entry per sample, shape ({len(X)},); "
-                f"got {w.shape}"
+                f"{prefix}sample_weight must have one entry per sample, shape ({n},); got {w.shape}"
             )
         if np.any(w < 0):
             raise ValueError(f"{prefix}sample_weight must be non-negative")
@@ -78,7 +84,7 @@ def split_data(
         return check_data(model, v[0], v[1], v[2], "validation "), None, None
     if not fraction:
         return None, None, None
-    n = len(data[0])  # type: ignore[arg-type]
+    n = n_rows(data[0])
     if saved_val_index is not None:  # the resumed run validates on the same samples
         val_idx = np.asarray(saved_val_index, dtype=np.int64)
         train_idx = np.setdiff1d(np.arange(n), val_idx)
@@ -87,7 +93,9 @@ def split_data(
         train_idx = np.sort(train_idx)  # in data order, as a resumed run rebuilds it
 
     def take(a: Array | None, idx: Array) -> Array | None:
-        return None if a is None else np.take(a, idx, axis=0)
+        if a is None:
+            return None
+        return a[idx] if is_sparse(a) else np.take(a, idx, axis=0)  # sparse rows stay sparse
 
     return tuple(take(a, val_idx) for a in data), val_idx, train_idx
 

@@ -1,8 +1,11 @@
-"""The progress bar `cr.fit` shows in a terminal: epoch, step, loss, validation numbers, ETA.
+"""Progress reports: the bar `cr.fit` shows in a terminal or notebook, and per-epoch lines.
 
-It uses tqdm when it is installed (``pip install chainrule[progress]``) and a one-line built-in
-bar otherwise. It draws on standard error, and only when that is a terminal, so logs, pipes
-and notebooks' captured output stay clean.
+The bar (epoch, step, loss, validation numbers, ETA) uses tqdm when it is installed
+(``pip install chainrule[progress]``; in Jupyter, tqdm's notebook front-end) and a one-line
+built-in bar otherwise. `cr.fit` draws it on standard error, and only in a terminal or a
+notebook, so logs and pipes stay clean. The estimators' ``verbose=True`` (`verbose_callback`)
+prints one line per epoch instead where no bar can be drawn (CI logs, redirected output), as
+scikit-learn's ``Iteration N, loss = ...``.
 """
 
 from __future__ import annotations
@@ -22,6 +25,14 @@ def is_terminal(stream: Any) -> bool:
         return bool(isatty()) if callable(isatty) else False
     except (ValueError, OSError):  # a closed or detached stream
         return False
+
+
+def in_notebook() -> bool:
+    """True inside a Jupyter (IPython kernel) session, where tqdm draws a notebook widget."""
+    shell = sys.modules.get("IPython")
+    get = getattr(shell, "get_ipython", None)
+    ip = get() if callable(get) else None
+    return ip is not None and "IPKernelApp" in getattr(ip, "config", {})
 
 
 def _format_time(seconds: float) -> str:
@@ -65,8 +76,8 @@ class ProgressBar(Callback):
         self._epoch_logs: dict[str, Any] = {}
         self._bar = None
         if self.use_tqdm is not False:
-            try:
-                from tqdm import tqdm
+            try:  # tqdm.auto: the notebook widget in Jupyter, the text bar elsewhere
+                from tqdm.auto import tqdm
             except ImportError:
                 if self.use_tqdm:
                     raise
@@ -99,6 +110,18 @@ class ProgressBar(Callback):
             self._draw(time.perf_counter())
 
     def on_train_end(self, trainer: TrainerLike) -> None:
+        if self._done < self._total:
+            # Stopped early (early stopping, a plateau rule, a callback): the run is complete,
+            # so the bar ends full at the steps taken instead of hanging part-way.
+            self._total = self._done
+            note = f"epoch {trainer.epoch}/{self._epochs} (stopped early)"
+            if self._bar is not None:
+                self._bar.total = self._done
+                self._bar.set_description(note, refresh=False)
+                self._bar.refresh()
+            elif self._done:
+                self._epoch = trainer.epoch - 1
+                self._draw(time.perf_counter(), suffix="  (stopped early)")
         self.close()
 
     def close(self) -> None:
@@ -116,14 +139,54 @@ class ProgressBar(Callback):
         last = {k: v for k, v in self._epoch_logs.items() if k.startswith("val_")}
         return f"{text}  {_format_logs(last)}" if last else text
 
-    def _draw(self, now: float) -> None:
+    def _draw(self, now: float, suffix: str = "") -> None:
         self._last_draw = now
         elapsed = now - self._start
         eta = elapsed / self._done * (self._total - self._done) if self._done else 0.0
         line = (
             f"\repoch {self._epoch + 1}/{self._epochs}  step {self._step}/{self._steps}  "
-            f"{self._postfix()}  ETA {_format_time(eta)}"
+            f"{self._postfix()}  ETA {_format_time(eta)}{suffix}"
         )
         self._out.write(line.ljust(getattr(self, "_width", 0)))
         self._width = len(line)  # pad the next line to wipe the end of this one
         self._out.flush()
+
+
+class EpochLog(Callback):
+    """One line per epoch, as scikit-learn's verbose MLP prints them.
+
+    ``Iteration 3, loss = 0.41234567`` (plus the validation loss and score when there are
+    any), and a last line saying when training stopped before its epoch budget. Written to
+    `stream` (standard output by default, looked up at each run) and flushed at once, so CI
+    logs and notebooks show them as training goes.
+    """
+
+    def __init__(self, stream: IO[str] | None = None) -> None:
+        self.stream = stream
+
+    def on_train_begin(self, trainer: TrainerLike) -> None:
+        self._out = self.stream if self.stream is not None else sys.stdout
+
+    def on_epoch_end(self, trainer: TrainerLike, epoch: int, logs: dict[str, Any]) -> None:
+        line = f"Iteration {epoch + 1}, loss = {logs['loss']:.8f}"
+        if "val_loss" in logs:
+            line += f", validation loss = {logs['val_loss']:.8f}"
+        if "val_score" in logs:
+            line += f", validation score = {logs['val_score']:.6f}"
+        self._out.write(line + "\n")
+        self._out.flush()
+
+    def on_train_end(self, trainer: TrainerLike) -> None:
+        if trainer.stop_training and trainer.epoch < trainer.epochs:
+            self._out.write(
+                f"Stopped after iteration {trainer.epoch} of {trainer.epochs}: "
+                "the stopping rule was met.\n"
+            )
+            self._out.flush()
+
+
+def verbose_callback() -> Callback:
+    """What ``verbose=True`` shows: a bar in a terminal or notebook, else `EpochLog` lines."""
+    if is_terminal(sys.stderr) or in_notebook():
+        return ProgressBar()
+    return EpochLog()

@@ -78,7 +78,9 @@ def fit(
         before building the model makes the whole script reproducible.
     progress : bool
         Show a progress bar (epoch, step, loss, validation numbers, ETA) on standard error
-        when it is a terminal; tqdm is used when installed. Never shown when not a terminal.
+        when it is a terminal, or in a Jupyter notebook (tqdm's notebook bar); tqdm is used
+        when installed. Never shown elsewhere (pipes, logs): add
+        ``chainrule.training.progress.EpochLog()`` to `callbacks` for one line per epoch.
     resume_from : str or os.PathLike, optional
         A checkpoint written by ``ModelCheckpoint``: restore the model, optimizer, callbacks,
         random generators, history and epoch count, and train the remaining epochs. With the

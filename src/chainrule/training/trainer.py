@@ -21,7 +21,7 @@ import numpy.typing as npt
 from chainrule import rng as _rng
 from chainrule.augment import MixedTargets
 from chainrule.autograd import Tensor, no_grad
-from chainrule.data import check_batch_size, iter_batches, n_batches
+from chainrule.data import check_batch_size, chunk_rows, iter_batches, n_batches, n_rows
 from chainrule.errors import TrainingDiverged
 from chainrule.fast.groups import contiguous_view
 from chainrule.training.callbacks import Callback, LearningRateScheduler
@@ -29,7 +29,7 @@ from chainrule.training.checkpoint import load_checkpoint, restore_trainer, trai
 from chainrule.training.history import History
 from chainrule.training.inputs import check_data, check_rows, seeded_generator, split_data
 from chainrule.training.metrics import Metric, resolve_metrics
-from chainrule.training.progress import ProgressBar, is_terminal
+from chainrule.training.progress import ProgressBar, in_notebook, is_terminal
 
 Array = npt.NDArray[Any]
 # (X_batch, y_batch, rng) -> (X_batch, y_batch); see `fit`'s batch_transform.
@@ -162,16 +162,14 @@ class Trainer:
             )
         self._batch_transform = batch_transform
         X, y, w = check_data(self.model, X, y, sample_weight)
-        rows = None if train_rows is None else check_rows(train_rows, len(X), validation_split)
-        check_batch_size(batch_size, len(X) if rows is None else len(rows))
+        n = n_rows(X)
+        rows = None if train_rows is None else check_rows(train_rows, n, validation_split)
+        check_batch_size(batch_size, n if rows is None else len(rows))
         self.rng = seeded_generator(seed)
         state = load_checkpoint(resume_from) if resume_from is not None else None
-        if state is not None and state["data"]["n_samples"] != len(X):
-            raise ValueError(
-                f"cannot resume: the checkpoint was made with {state['data']['n_samples']} "
-                f"samples, X has {len(X)}"
-            )
-        self._n_samples = len(X)
+        if state is not None and (k := state["data"]["n_samples"]) != n:
+            raise ValueError(f"cannot resume: the checkpoint was made with {k} samples, X has {n}")
+        self._n_samples = n
         saved_val = state["data"].get("val_index") if state is not None else None
         train = (X, y, w)
         val, self._val_index, self._train_rows = split_data(
@@ -180,14 +178,14 @@ class Trainer:
         self.epochs, self.epoch = int(epochs), 0
         if rows is not None:
             self._train_rows = rows
-        n_train = len(X) if self._train_rows is None else len(self._train_rows)
+        n_train = n if self._train_rows is None else len(self._train_rows)
         self.steps_per_epoch = n_batches(n_train, batch_size)
         self.initial_epoch = int(state["epoch"]) if state is not None else 0
         self.history, self.stop_training = History(), False
         self.history.params = {"epochs": self.epochs, "steps": self.steps_per_epoch}
 
         callbacks = list(self.callbacks)
-        if self.progress and is_terminal(_stderr()):
+        if self.progress and (is_terminal(_stderr()) or in_notebook()):
             callbacks.append(ProgressBar())
         ordered = [cb for cb in callbacks if not getattr(cb, "runs_last", False)]
         late = [cb for cb in callbacks if getattr(cb, "runs_last", False)]
@@ -343,7 +341,7 @@ class Trainer:
         model, loss = self.model, self.loss
         was_training = getattr(model, "training", False)
         _set_mode(model, False)
-        k = max(self._batch_size or len(X), 1024)
+        k = chunk_rows(X, max(self._batch_size or n_rows(X), 1024))
         arrays = (X, y) if sample_weight is None else (X, y, sample_weight)
         total, outputs = 0.0, []
         try:
@@ -356,7 +354,7 @@ class Trainer:
                         outputs.append(out.data)
         finally:
             _set_mode(model, was_training)
-        logs = {f"{prefix}loss": total / len(X)}
+        logs = {f"{prefix}loss": total / n_rows(X)}
         if self.metrics:
             predictions = np.concatenate(outputs)
             for name, fn in self.metrics.items():
