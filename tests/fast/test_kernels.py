@@ -100,8 +100,10 @@ def test_the_optimizer_step_takes_the_compiled_path(monkeypatch):
     opt = Adam(model.parameters())
     cross_entropy(model(np.ones((2, 3), np.float32)), [0, 1]).backward()
     with kernels.use_kernels(True):
-        assert kernels.adam_(*(np.ones(2),) * 4, None, betas=(0.9, 0.9), step_size=0.1, eps=0.1,
-                             weight_decay=0, decay=1, flush=False)  # fmt: skip
+        ones = [np.ones(2) for _ in range(4)]
+        assert kernels.adam_(
+            *ones, betas=(0.9, 0.9), step_size=0.1, eps=0.1, weight_decay=0, decay=1
+        )
         calls.clear()
         opt.step()
     assert calls == [1]  # one call for the whole flat group

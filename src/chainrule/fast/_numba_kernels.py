@@ -20,8 +20,11 @@ jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @jit
-def adam(w, g, m, v, vmax, b1, b2, c1, c2, step_size, eps_c, wd, decay, tiny, flush, ams):
-    """Adam/AdamW in one pass: `chainrule.fast.updates.adam_update_` (c1 = 1 − β₁, c2 = 1 − β₂)."""
+def adam(w, g, m, v, b1, b2, c1, c2, step_size, eps_c, wd, decay):
+    """Adam/AdamW in one pass: `chainrule.fast.updates.adam_update_` (c1 = 1 − β₁, c2 = 1 − β₂).
+
+    No branch depends on the data, so the loop compiles to SIMD code (the steps that flush
+    subnormal numbers, and AMSGrad, run on NumPy)."""
     for i in range(w.size):
         wi = w[i]
         gi = g[i]
@@ -30,24 +33,15 @@ def adam(w, g, m, v, vmax, b1, b2, c1, c2, step_size, eps_c, wd, decay, tiny, fl
         wi = wi * decay  # AdamW: w(1 − ηλ)
         mi = m[i] * b1 + gi * c1
         vi = v[i] * b2 + (gi * gi) * c2
-        if flush:
-            if abs(mi) < tiny:
-                mi = 0
-            if abs(vi) < tiny:
-                vi = 0
         m[i] = mi
         v[i] = vi
-        if ams:
-            vm = vmax[i]
-            if vm > vi or vm != vm:  # vi ← max(v̂max, vi), NaN kept as np.maximum does
-                vi = vm
-            vmax[i] = vi
         w[i] = wi - (mi / (math.sqrt(vi) + eps_c)) * step_size
 
 
 @jit
-def rmsprop(w, g, s, gbar, buf, alpha, c, lr, eps, wd, mu, centered):
-    """RMSprop, one pass: see `chainrule.fast.updates.rmsprop_update_` (c = 1 − α)."""
+def rmsprop(w, g, s, buf, alpha, c, lr, eps, wd, mu):
+    """RMSprop in one pass: `chainrule.fast.updates.rmsprop_update_` (c = 1 − α; the centered
+    variant runs on NumPy)."""
     for i in range(w.size):
         wi = w[i]
         gi = g[i]
@@ -55,14 +49,7 @@ def rmsprop(w, g, s, gbar, buf, alpha, c, lr, eps, wd, mu, centered):
             gi = wi * wd + gi
         si = s[i] * alpha + (gi * gi) * c
         s[i] = si
-        if centered:
-            gb = gbar[i] + (gi - gbar[i]) * c
-            gbar[i] = gb
-            r = si - gb * gb
-            r = math.sqrt(r if r > 0 else r * 0)
-        else:
-            r = math.sqrt(si)
-        r = gi / (r + eps)
+        r = gi / (math.sqrt(si) + eps)
         if mu > 0:
             r = buf[i] * mu + r
             buf[i] = r
@@ -91,8 +78,8 @@ def bias_relu(a, b, relu, with_bias):
     for r in range(n):
         for j in range(k):
             x = a[r, j] + b[j] if with_bias else a[r, j]
-            if relu and not x > 0 and x == x:
-                x = x * 0 + 0  # max(x, 0) = +0 (NaN kept, as np.maximum)
+            if relu:
+                x = x if x > 0 or x != x else 0.0  # max(x, 0), NaN kept as np.maximum does
             a[r, j] = x
 
 

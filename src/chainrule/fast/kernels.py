@@ -144,30 +144,26 @@ def adam_(
     g: Array,
     m: Array,
     v: Array,
-    v_max: Array | None,
     *,
     betas: tuple[float, float],
     step_size: float,
     eps: float,
     weight_decay: float,
     decay: float,
-    flush: bool,
 ) -> bool:
-    """Adam's step in one pass (`chainrule.fast.updates.adam_update_`), w, m, v (and v_max for
-    AMSGrad) in place: m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w·decay − s m/(√v + ε)."""
+    """Adam's step in one pass (`chainrule.fast.updates.adam_update_`), w, m and v in place:
+    m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w·decay − s·m/(√v + ε)."""
     k = _kernels()
     if k is None:
         return False
-    arrays = (w, g, m, v) if v_max is None else (w, g, m, v, v_max)
-    flat = _flat(*arrays)
+    flat = _flat(w, g, m, v)
     if flat is None:
         return False
     t = w.dtype.type
     b1, b2 = betas
     k.adam(
-        flat[0], flat[1], flat[2], flat[3], flat[-1],
-        t(b1), t(b2), t(1.0 - b1), t(1.0 - b2), t(step_size), t(eps), t(weight_decay),
-        t(decay), t(np.finfo(w.dtype).tiny), bool(flush), v_max is not None,
+        *flat, t(b1), t(b2), t(1.0 - b1), t(1.0 - b2), t(step_size), t(eps), t(weight_decay),
+        t(decay),
     )  # fmt: skip
     return True
 
@@ -176,7 +172,6 @@ def rmsprop_(
     w: Array,
     g: Array,
     square_avg: Array,
-    grad_avg: Array | None,
     momentum_buffer: Array | None,
     *,
     lr: float,
@@ -185,21 +180,19 @@ def rmsprop_(
     weight_decay: float,
     momentum: float,
 ) -> bool:
-    """RMSprop's step in one pass (`chainrule.fast.updates.rmsprop_update_`), in place."""
+    """RMSprop's step in one pass (`chainrule.fast.updates.rmsprop_update_`), not centered."""
     k = _kernels()
     if k is None:
         return False
-    extra = [a for a in (grad_avg, momentum_buffer) if a is not None]
+    extra = () if momentum_buffer is None else (momentum_buffer,)
     flat = _flat(w, g, square_avg, *extra)
     if flat is None:
         return False
-    gbar = flat[3] if grad_avg is not None else flat[2]
-    buf = flat[-1] if momentum_buffer is not None else flat[2]
     t = w.dtype.type
+    mu = momentum if momentum_buffer is not None else 0.0
     k.rmsprop(
-        flat[0], flat[1], flat[2], gbar, buf,
-        t(alpha), t(1.0 - alpha), t(lr), t(eps), t(weight_decay),
-        t(momentum if momentum_buffer is not None else 0.0), grad_avg is not None,
+        flat[0], flat[1], flat[2], flat[-1],
+        t(alpha), t(1.0 - alpha), t(lr), t(eps), t(weight_decay), t(mu),
     )  # fmt: skip
     return True
 

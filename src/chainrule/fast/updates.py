@@ -145,11 +145,11 @@ def adam_update_(
     t = state["step"]
     m, v = state["exp_avg"], state["exp_avg_sq"]
     c = math.sqrt(1.0 - beta2**t)  # see the end
-    if kernels.adam_(
-        w, g, m, v, state_buffer(state, "max_exp_avg_sq", w) if group["amsgrad"] else None,
-        betas=(beta1, beta2), step_size=lr * c / (1.0 - beta1**t), eps=group["eps"] * c,
-        weight_decay=0.0 if decoupled else wd, decay=1.0 - lr * wd if decoupled else 1.0,
-        flush=t % FLUSH_EVERY == 0,
+    # compiled, one pass (AMSGrad and the steps that flush subnormals take NumPy's path)
+    if not group["amsgrad"] and t % FLUSH_EVERY and kernels.adam_(
+        w, g, m, v, betas=(beta1, beta2), step_size=lr * c / (1.0 - beta1**t),
+        eps=group["eps"] * c, weight_decay=0.0 if decoupled else wd,
+        decay=1.0 - lr * wd if decoupled else 1.0,
     ):  # fmt: skip
         return
     if wd != 0:
@@ -191,10 +191,8 @@ def rmsprop_update_(
     """`chainrule.optim.rmsprop.rmsprop_rule`, in place."""
     lr, alpha, wd, mu = group["lr"], group["alpha"], group["weight_decay"], group["momentum"]
     state["step"] += 1
-    if kernels.rmsprop_(
-        w, g, state["square_avg"],
-        state_buffer(state, "grad_avg", w) if group["centered"] else None,
-        state_buffer(state, "momentum_buffer", w) if mu > 0 else None,
+    if not group["centered"] and kernels.rmsprop_(  # compiled, one pass
+        w, g, state["square_avg"], state_buffer(state, "momentum_buffer", w) if mu > 0 else None,
         lr=lr, alpha=alpha, eps=group["eps"], weight_decay=wd, momentum=mu,
     ):  # fmt: skip
         return
