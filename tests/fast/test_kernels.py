@@ -204,3 +204,23 @@ def test_the_environment_variable_switches_the_kernels_off():
     env = {**os.environ, "CHAINRULE_NO_NUMBA": "1"}
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
     assert out.stdout.strip() == "False", out.stderr
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("size", [1, 7, 235])
+def test_copy_finite_copies_and_finds_every_non_finite_value(size, dtype):
+    rng = np.random.default_rng(5)
+    src = (rng.standard_normal(size) * 1e30).astype(dtype)
+    dst = np.empty_like(src)
+    with kernels.use_kernels(True):
+        assert kernels.copy_finite(src, dst) is True
+        np.testing.assert_array_equal(dst, src)
+        big = np.finfo(dtype).max
+        for pos in {0, size // 2, size - 1}:
+            for bad in (np.inf, -np.inf, np.nan):
+                s = src.copy()
+                s[pos] = bad
+                assert kernels.copy_finite(s, dst) is False
+                np.testing.assert_array_equal(dst, s)
+        s = np.full(size, big, dtype)  # finite, even where a sum would overflow
+        assert kernels.copy_finite(s, dst) is True

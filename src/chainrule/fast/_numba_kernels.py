@@ -131,3 +131,15 @@ def softmax_cross_entropy(a, y, p):
             p[r, j] = p[r, j] / s
         p[r, label] -= 1
     return total
+
+
+@jit
+def copy_finite(src, dst, exponent):
+    """dst ← src (as unsigned integers of the floats' width); True if no element of src is
+    ±inf or NaN (all exponent bits set). Integer arithmetic only, so the loop is SIMD code."""
+    bad = 0
+    for i in range(src.size):
+        x = src[i]
+        dst[i] = x
+        bad += (x & exponent) == exponent
+    return bad == 0

@@ -32,6 +32,7 @@ __all__ = [
     "adam_",
     "available",
     "bias_activation_",
+    "copy_finite",
     "delta_and_bias_grad",
     "enabled",
     "rmsprop_",
@@ -251,6 +252,27 @@ def delta_and_bias_grad(g: Array, z: Array, act: str | None, out: Array, db: Arr
         return False
     k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, ACTIVATIONS[act], db is not None)
     return True
+
+
+# ---------------------------------------------------------------------- the training loop
+_BITS = {
+    np.dtype(np.float32): (np.uint32, np.uint32(0x7F800000)),
+    np.dtype(np.float64): (np.uint64, np.uint64(0x7FF0000000000000)),
+}
+
+
+def copy_finite(src: Array, dst: Array) -> bool | None:
+    """Copy `src` into `dst` and tell whether every element is finite, in one pass; None (and
+    nothing copied) when the kernel cannot run (the caller then copies and checks with NumPy).
+    """
+    k = _kernels()
+    if k is None or src.dtype not in _BITS:
+        return None
+    flat = _flat(src, dst)
+    if flat is None:
+        return None
+    uint, exponent = _BITS[src.dtype]
+    return bool(k.copy_finite(flat[0].view(uint), flat[1].view(uint), exponent))
 
 
 # ---------------------------------------------------------------------- loss
