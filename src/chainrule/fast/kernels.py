@@ -19,7 +19,7 @@ numba is imported, and each kernel compiled, on first use; the machine code is c
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
 
@@ -111,17 +111,24 @@ def use_kernels(flag: bool) -> Iterator[None]:
         set_enabled(previous)
 
 
-def _flat(*arrays: Array) -> list[Array] | None:
+def _flat(*arrays: Array) -> Sequence[Array] | None:
     """1-d views of arrays that share shape, dtype and a contiguous memory layout, else None."""
     first = arrays[0]
     if first.dtype not in _DTYPES:
         return None
-    order = "C" if first.flags.c_contiguous else "F" if first.flags.f_contiguous else None
+    shape, dtype = first.shape, first.dtype
+    if first.ndim == 1:  # a flat group: the arrays themselves (this runs every step)
+        for a in arrays:
+            if a.shape != shape or a.dtype != dtype or not a.flags.c_contiguous:
+                return None
+        return arrays
+    flags = first.flags
+    order = "C" if flags.c_contiguous else "F" if flags.f_contiguous else None
     if order is None:
         return None
     flag = "C_CONTIGUOUS" if order == "C" else "F_CONTIGUOUS"
     for a in arrays:
-        if a.shape != first.shape or a.dtype != first.dtype or not a.flags[flag]:
+        if a.shape != shape or a.dtype != dtype or not a.flags[flag]:
             return None
     return [a.reshape(-1, order=order) for a in arrays]
 
@@ -129,14 +136,13 @@ def _flat(*arrays: Array) -> list[Array] | None:
 def _rows(*arrays: Array) -> bool:
     """Row-major 2-d arrays of one shape and a float dtype the kernels compile for."""
     first = arrays[0]
-    return (
-        first.ndim == 2
-        and first.dtype in _DTYPES
-        and all(
-            a.shape == first.shape and a.dtype == first.dtype and a.flags.c_contiguous
-            for a in arrays
-        )
-    )
+    if first.ndim != 2 or first.dtype not in _DTYPES:
+        return False
+    shape, dtype = first.shape, first.dtype
+    for a in arrays:
+        if a.shape != shape or a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------- optimizer steps
