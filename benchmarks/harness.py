@@ -51,22 +51,42 @@ torch: Any = None  # set by load_torch(); imported only when a script runs PyTor
 
 
 def load_torch() -> Any:
-    """PyTorch with 2 intra-op threads (the machine's cores, as NumPy's BLAS uses), or None."""
+    """PyTorch with 2 intra-op threads (the machine's cores, as NumPy's BLAS uses; or
+    OMP_NUM_THREADS when set), or None."""
     global torch
     if torch is None:
         try:
             import torch as _torch
         except ImportError:  # benchmark-only dependency
             return None
-        _torch.set_num_threads(2)
+        _torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 2)))
         torch = _torch
     return torch
 
 
 # ---------------------------------------------------------------------- command line
+class _Parser(argparse.ArgumentParser):
+    def parse_args(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        ns = super().parse_args(*args, **kwargs)
+        global CLOCK
+        CLOCK = time.process_time if ns.cpu_time else time.perf_counter
+        return ns
+
+
+# What `timed_rounds` measures: wall-clock time, or with --cpu-time this process's CPU time.
+CLOCK: Callable[[], float] = time.perf_counter
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every script shares."""
-    p = argparse.ArgumentParser(description=description)
+    p = _Parser(description=description)
+    p.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time the process's CPU seconds instead of wall-clock seconds: on a loaded "
+        "machine, with one BLAS thread (OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1), this "
+        "leaves out the time spent waiting for a core",
+    )
     p.add_argument("--quick", action="store_true", help="a smaller, faster run (a smoke test)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     p.add_argument("--repeats", type=int, help="counted rounds (median is reported)")
@@ -106,9 +126,9 @@ def timed_rounds(
         for name, fn in contenders.items():
             run = fn() if fresh else fn
             time.sleep(pause)
-            t0 = time.perf_counter()
+            t0 = CLOCK()
             run()
-            elapsed = time.perf_counter() - t0
+            elapsed = CLOCK() - t0
             if r >= warmup:
                 times[name].append(elapsed)
     return times
