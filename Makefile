@@ -30,9 +30,12 @@ test-fast: $(STAMP)
 # CI: `make test` with PyTorch (CPU) installed, so the parity tests against torch.optim run
 # on every submission. PyTorch is a test-only tool, never a dependency of the library.
 TORCH_VERSION := 2.13.0
+# It also reruns the numerical packages' tests without the compiled kernels (as without the
+# [fast] extra); tests/fast runs both paths in every run anyway.
 test-ci: $(STAMP)
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
 	$(MAKE) test
+	CHAINRULE_NO_NUMBA=1 $(PY) -m pytest -q -m "not slow" tests/fast tests/nn tests/optim tests/training
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix $(LINT)
