@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed
 # Python sources ruff checks (the docs' generated Markdown pages are left alone).
 LINT := src tests benchmarks docs/build_docs.py docs/playground_shots.py docs/tutorials/*.py
 
-.PHONY: run test test-fast test-tools format docs clean
+.PHONY: run test test-fast test-tools test-numpy-only format docs clean
 
 $(STAMP): pyproject.toml
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -32,6 +32,11 @@ test-fast: $(STAMP)
 TORCH_VERSION := 2.13.0
 test-tools: $(STAMP)
 	$(PY) -m pip install --quiet torch==$(TORCH_VERSION)
+
+# The numerical packages' tests once more without the compiled kernels (as without the [fast]
+# extra); tests/fast runs both paths in every run anyway. CI runs it after `make test`.
+test-numpy-only: $(STAMP)
+	CHAINRULE_NO_NUMBA=1 $(PY) -m pytest -q -m "not slow" tests/fast tests/nn tests/optim tests/training
 
 format: $(STAMP)
 	$(VENV)/bin/ruff check --fix $(LINT)

@@ -150,12 +150,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--splits", type=int, default=20, help="train/test splits (default 20)")
     parser.add_argument("--quick", action="store_true", help="2 splits, for a smoke test")
     parser.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
+    parser.add_argument("--only", help="comma-separated dataset names to run, e.g. 'digits'")
     args = parser.parse_args(argv)
+    wanted = {w.strip() for w in args.only.split(",")} if args.only else None
     splits = 2 if args.quick else args.splits
     # scikit-learn warns whenever its MLP reaches max_iter; that is part of its default run.
     warnings.filterwarnings("ignore", category=ConvergenceWarning)
     results = []
     for name, load, task, variants in DATASETS:
+        if wanted is not None and name not in wanted:
+            continue
         for inputs in variants:
             results.append(run_dataset(name, load, task, inputs, splits))
             print(f"done: {name} ({inputs})", flush=True)

@@ -31,6 +31,19 @@ import numpy as np
 
 import chainrule as cr
 
+try:  # (older versions have no compiled kernels)
+    from chainrule.fast.kernels import enabled as kernels_enabled
+    from chainrule.fast.kernels import use_kernels
+except ImportError:  # pragma: no cover
+    import contextlib
+
+    def use_kernels(flag: bool) -> Any:
+        return contextlib.nullcontext()
+
+    def kernels_enabled() -> bool:
+        return False
+
+
 TORCH, SKLEARN, MINIMAL = "torch", "sklearn", "minimal NumPy"
 REFERENCES = (TORCH, SKLEARN, MINIMAL)
 
@@ -38,22 +51,42 @@ torch: Any = None  # set by load_torch(); imported only when a script runs PyTor
 
 
 def load_torch() -> Any:
-    """PyTorch with 2 intra-op threads (the machine's cores, as NumPy's BLAS uses), or None."""
+    """PyTorch with 2 intra-op threads (the machine's cores, as NumPy's BLAS uses; or
+    OMP_NUM_THREADS when set), or None."""
     global torch
     if torch is None:
         try:
             import torch as _torch
         except ImportError:  # benchmark-only dependency
             return None
-        _torch.set_num_threads(2)
+        _torch.set_num_threads(int(os.environ.get("OMP_NUM_THREADS", 2)))
         torch = _torch
     return torch
 
 
 # ---------------------------------------------------------------------- command line
+class _Parser(argparse.ArgumentParser):
+    def parse_args(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        ns = super().parse_args(*args, **kwargs)
+        global CLOCK
+        CLOCK = time.process_time if ns.cpu_time else time.perf_counter
+        return ns
+
+
+# What `timed_rounds` measures: wall-clock time, or with --cpu-time this process's CPU time.
+CLOCK: Callable[[], float] = time.perf_counter
+
+
 def parser(description: str) -> argparse.ArgumentParser:
     """An argument parser with the options every script shares."""
-    p = argparse.ArgumentParser(description=description)
+    p = _Parser(description=description)
+    p.add_argument(
+        "--cpu-time",
+        action="store_true",
+        help="time the process's CPU seconds instead of wall-clock seconds: on a loaded "
+        "machine, with one BLAS thread (OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1), this "
+        "leaves out the time spent waiting for a core",
+    )
     p.add_argument("--quick", action="store_true", help="a smaller, faster run (a smoke test)")
     p.add_argument("--json", metavar="PATH", help="also write the results as JSON to PATH")
     p.add_argument("--repeats", type=int, help="counted rounds (median is reported)")
@@ -93,9 +126,9 @@ def timed_rounds(
         for name, fn in contenders.items():
             run = fn() if fresh else fn
             time.sleep(pause)
-            t0 = time.perf_counter()
+            t0 = CLOCK()
             run()
-            elapsed = time.perf_counter() - t0
+            elapsed = CLOCK() - t0
             if r >= warmup:
                 times[name].append(elapsed)
     return times
@@ -134,7 +167,8 @@ def print_table(
     """
     scale = {"s": 1.0, "ms": 1e3, "µs": 1e6}[unit]
     refs = [r for r in REFERENCES if r in rows]
-    header = f"{'implementation':<26}{'median ' + unit:>12}{'min..max':>18}"
+    width = max([26, *(len(name) + 2 for name in rows)])
+    header = f"{'implementation':<{width}}{'median ' + unit:>12}{'min..max':>18}"
     header += "".join(f"{'× ' + r:>16}" for r in refs)
     header += "".join(f"{h:>{max(len(h) + 2, 12)}}" for h, _, _ in extra)
     print(f"\n{title}")
@@ -142,7 +176,7 @@ def print_table(
     print("-" * len(header))
     for name, row in rows.items():
         span = f"{row['min_s'] * scale:.3f}..{row['max_s'] * scale:.3f}"
-        line = f"{name:<26}{row['median_s'] * scale:>12.3f}{span:>18}"
+        line = f"{name:<{width}}{row['median_s'] * scale:>12.3f}{span:>18}"
         line += "".join(f"{row[f'ratio_vs_{r}']:>16.2f}" for r in refs)
         for h, key, fmt in extra:
             value = row.get(key)
@@ -165,10 +199,36 @@ def machine() -> dict[str, Any]:
     info: dict[str, Any] = {
         "cpu": cpu,
         "cores": os.cpu_count(),
+        "load_average": os.getloadavg() if hasattr(os, "getloadavg") else None,
         "python": platform.python_version(),
         "numpy": np.__version__,
         "chainrule": cr.__version__,
+        "compiled_kernels": kernels_enabled(),
+        "thread_env": {
+            k: os.environ[k]
+            for k in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+            if k in os.environ
+        },
     }
+    try:
+        import numba
+
+        info["numba"] = numba.__version__
+    except ImportError:
+        info["numba"] = None
+    try:  # the BLAS behind NumPy (and torch, once imported): library, kernel, threads
+        from threadpoolctl import threadpool_info
+
+        info["threadpools"] = [
+            {
+                k: pool.get(k)
+                for k in ("user_api", "internal_api", "version", "architecture", "num_threads")
+            }
+            | {"library": os.path.basename(pool.get("filepath", ""))}
+            for pool in threadpool_info()
+        ]
+    except ImportError:
+        info["threadpools"] = "threadpoolctl not installed"
     if torch is not None:
         info["torch"] = torch.__version__
         info["torch_threads"] = torch.get_num_threads()
@@ -232,11 +292,18 @@ class ChainruleLoop:
     """chainrule trained with a loop written out with its public API.
 
     With `flatten` (the recommended setup for speed) the parameters are laid out in one flat
-    buffer before the optimizer is made, so each step updates them with one call.
+    buffer before the optimizer is made, so each step updates them with one call. `compiled`
+    False runs the NumPy code only (as without the ``[fast]`` extra); None leaves the
+    setting alone.
     """
 
     def __init__(
-        self, sizes: Sequence[int], lr: float = 1e-3, seed: int = 0, flatten: bool = True
+        self,
+        sizes: Sequence[int],
+        lr: float = 1e-3,
+        seed: int = 0,
+        flatten: bool = True,
+        compiled: bool | None = None,
     ) -> None:
         self.model = chainrule_mlp(sizes, seed)
         if flatten and hasattr(self.model, "flatten_parameters"):  # (older versions lack it)
@@ -245,6 +312,15 @@ class ChainruleLoop:
         self.optimizer = cr.optim.Adam(self.model.parameters(), lr=lr)
         self.rng = np.random.default_rng(seed)
         self._xbuf: np.ndarray | None = None
+        self.compiled = compiled
+        epoch = self.epoch
+        if compiled is not None:
+
+            def switched(*args: Any) -> None:
+                with use_kernels(compiled):
+                    epoch(*args)
+
+            self.epoch = switched  # type: ignore[method-assign]
 
     def epoch(self, X: np.ndarray, y: np.ndarray, batch_size: int) -> None:
         model, loss, optimizer = self.model, self.loss, self.optimizer

@@ -3,7 +3,8 @@
 60,000 × 784 float32 inputs (synthetic, uniform in [0, 1)), 10 classes, softmax cross-entropy,
 Adam (η = 1e-3), shuffled minibatches of 128 (the last one partial). Contenders: chainrule
 with a hand-written loop over its public API (parameters flattened, the recommended setup for
-speed, and as constructed), chainrule's `cr.fit` (flattened), PyTorch eager (CPU, 2
+speed, and as constructed), chainrule's `cr.fit` (flattened), each flattened one also with its
+compiled kernels switched off ("NumPy only": as without the `[fast]` extra), PyTorch eager (CPU, 2
 threads), scikit-learn's MLPClassifier (`partial_fit`, one epoch per call, float32) and the
 minimal NumPy floor; and, as the practical floor, an epoch of only the 8 matrix products per
 step at their real shapes (NumPy's OpenBLAS and PyTorch's MKL). Each round trains a new model
@@ -38,8 +39,10 @@ def main() -> None:
     contenders = {}
     names = [
         "chainrule (loop)",
+        "chainrule (loop, NumPy only)",
         "chainrule (not flattened)",
         "chainrule (cr.fit)",
+        "chainrule (cr.fit, NumPy only)",
         h.TORCH,
         h.SKLEARN,
         h.MINIMAL,
@@ -48,19 +51,21 @@ def main() -> None:
     ]
     sk_dtypes = []
     for name in h.selected(names, args.only):
-        if name in ("chainrule (loop)", "chainrule (not flattened)"):
+        if name.startswith(("chainrule (loop", "chainrule (not")):
 
-            def make(flatten=name == "chainrule (loop)"):
-                run = h.ChainruleLoop(SIZES, flatten=flatten)
+            def make(flatten=name != "chainrule (not flattened)", numpy_only="NumPy" in name):
+                run = h.ChainruleLoop(
+                    SIZES, flatten=flatten, compiled=False if numpy_only else None
+                )
                 return lambda: run.epoch(X, y, BATCH)
 
-        elif name == "chainrule (cr.fit)":
+        elif name.startswith("chainrule (cr.fit"):
             if not h.chainrule_fit_available():
                 print("cr.fit not available: skipped")
                 continue
 
-            def make():
-                run = h.ChainruleFit(SIZES)
+            def make(numpy_only="NumPy" in name):
+                run = h.ChainruleFit(SIZES, compiled=False if numpy_only else None)
                 return lambda: run.epoch(X, y, BATCH)
 
         elif name == h.TORCH:

@@ -10,8 +10,11 @@ must match the peers' (0.96-0.97).
     python benchmarks/w2_small_net.py [--quick] [--repeats 5] [--json w2.json]
 
 Contenders: chainrule with a hand-written loop (parameters flattened, as recommended for speed,
-and as constructed), `cr.fit` (flattened), PyTorch eager (CPU), scikit-learn's MLPClassifier
-(`fit` with max_iter=20, so its time includes input validation) and the minimal NumPy floor.
+and as constructed), `cr.fit` (flattened), both flattened ones also with the compiled kernels
+switched off ("NumPy only", as without the `[fast]` extra), PyTorch eager (CPU),
+scikit-learn's MLPClassifier (`fit` with max_iter=20, so its time includes input validation),
+the minimal NumPy floor, and an epoch of only the 5 matrix products per step at their real
+shapes ("GEMM only", the practical floor).
 `--quick` runs 5 epochs.
 """
 
@@ -35,10 +38,11 @@ def main() -> None:
     repeats = args.repeats or (3 if args.quick else 5)
     X_train, X_test, y_train, y_test = h.digits_split(seed=0)
 
-    def chainrule_run(kind: str):
+    def chainrule_run(kind: str, compiled: bool | None = None):
         def run(seed: int) -> float:
             make = h.ChainruleFit if kind == "fit" else h.ChainruleLoop
-            runner = make(SIZES, seed=seed, flatten=kind != "loop, not flattened")
+            flatten = kind != "loop, not flattened"
+            runner = make(SIZES, seed=seed, flatten=flatten, compiled=compiled)
             for _ in range(epochs):
                 runner.epoch(X_train, y_train, BATCH)
             return float(np.mean(runner.predict(X_test) == y_test))
@@ -66,13 +70,23 @@ def main() -> None:
             model.fit_epoch(X_train, y_train, BATCH, rng)
         return float(np.mean(model.predict(X_test) == y_test))
 
+    gemm_epoch = h.gemm_only_epoch(SIZES, len(X_train), BATCH)
+
+    def gemm_run(seed: int) -> float:
+        for _ in range(epochs):
+            gemm_epoch()
+        return float("nan")  # (no model: only the matrix products)
+
     runs = {
         "chainrule (loop)": chainrule_run("loop"),
+        "chainrule (loop, NumPy only)": chainrule_run("loop", compiled=False),
         "chainrule (not flattened)": chainrule_run("loop, not flattened"),
         "chainrule (cr.fit)": chainrule_run("fit"),
+        "chainrule (cr.fit, NumPy only)": chainrule_run("fit", compiled=False),
         h.TORCH: torch_run,
         h.SKLEARN: sklearn_run,
         h.MINIMAL: minimal_run,
+        "GEMM only, NumPy": gemm_run,
     }
     if not h.chainrule_fit_available():
         print("cr.fit not available: skipped")

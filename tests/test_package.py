@@ -22,8 +22,8 @@ def test_star_import_gives_all() -> None:
 def test_import_loads_no_optional_extra() -> None:
     code = (
         "import sys, chainrule as cr; cr.Tensor(1.0); cr.fit; cr.nn.Dense(2, 2); "
-        "print(sorted(m for m in ('sklearn', 'matplotlib', 'pandas', 'dask', 'optuna', 'torch') "
-        "if m in sys.modules))"
+        "print(sorted(m for m in ('sklearn', 'matplotlib', 'pandas', 'dask', 'optuna', 'torch', "
+        "'numba') if m in sys.modules))"
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

@@ -20,6 +20,9 @@ import chainrule as cr
 from chainrule.estimators import MLPClassifier, MLPRegressor
 from chainrule.nn.losses import cross_entropy
 
+# every test here runs on the NumPy code and on the compiled kernels (conftest.py)
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 
 def _weights(model: cr.nn.Module) -> list[np.ndarray]:
     return [p.data.copy() for p in model.parameters()]

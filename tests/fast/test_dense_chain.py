@@ -29,6 +29,9 @@ from chainrule.nn import (
 )
 from chainrule.nn import functional as F
 
+# every test here runs on the NumPy code and on the compiled kernels (conftest.py)
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 ACTS = {"relu": ReLU, "tanh": Tanh, "sigmoid": Sigmoid, "identity": Identity, None: None}
 
 

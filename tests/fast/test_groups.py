@@ -17,6 +17,9 @@ from chainrule.nn import Dense, ReLU, Sequential, flatten_parameters
 from chainrule.optim import SGD, Adam, AdamW, RMSprop
 from chainrule.optim.optimizer import FLUSH_EVERY
 
+# every test here runs on the NumPy code and on the compiled kernels (conftest.py)
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 CASES = [
     (SGD, {"lr": 0.1}),
     (SGD, {"lr": 0.1, "momentum": 0.9, "nesterov": True, "weight_decay": 0.01}),

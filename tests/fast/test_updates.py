@@ -18,6 +18,9 @@ from chainrule.optim.adam import adam_rule
 from chainrule.optim.rmsprop import rmsprop_rule
 from chainrule.optim.sgd import sgd_rule
 
+# every test here runs on the NumPy code and on the compiled kernels (conftest.py)
+pytestmark = pytest.mark.usefixtures("both_paths")
+
 CASES = [
     (SGD, {"lr": 0.1}, sgd_rule),
     (SGD, {"lr": 0.1, "momentum": 0.9}, sgd_rule),

@@ -16,6 +16,9 @@ per parameter group    (`Optimizer.step`'s loop)                       group is 
                        ReLU/tanh/sigmoid/identity (`nn.functional`)    `Sequential.forward`
 `updates`: in-place    the optimizers' plain rules (`optim.sgd.sgd_rule`,  each optimizer's
 optimizer steps        `optim.adam.adam_rule`, `optim.rmsprop.rmsprop_rule`) `_update`
+`kernels`: compiled    the NumPy code of `updates`, `dense_chain` and      numba installed (extra
+one-pass kernels       `nn.losses.cross_entropy`                       ``[fast]``), unless
+                                                                       ``CHAINRULE_NO_NUMBA=1``
 =====================  ==============================================  =========================
 
 The fused softmax cross-entropy (`chainrule.nn.losses.cross_entropy`) is a primitive with its

@@ -16,6 +16,10 @@ the same numbers (the tests compare both); what is saved is per-op overhead, and
   W⁽ᵏ⁾ᵀδ⁽ᵏ⁾, and ∂E/∂W, ∂E/∂b written straight into flat gradient buffers when there are
   some (`chainrule.fast.flat`).
 
+With numba installed (the ``[fast]`` extra), the bias and ReLU of the forward pass, and
+σ′ ∘ δ with ∂E/∂b = Σₙ δₙ of the backward pass, are each one compiled pass over the batch
+(`chainrule.fast.kernels`), the same numbers as the NumPy calls they replace.
+
 The layer outputs in between are not visible as tensors (they are not in a `Sequential`
 either). Build ``Sequential(..., fuse=False)`` to record every layer as its own op, e.g. to
 draw the graph layer by layer.
@@ -31,6 +35,7 @@ import numpy as np
 from chainrule.autograd import grad_mode
 from chainrule.autograd.ops import derivative_from_output, stable_sigmoid
 from chainrule.autograd.tensor import Array, Tensor, as_tensor
+from chainrule.fast import kernels
 from chainrule.fast.flat import grad_destination
 
 __all__ = ["dense_chain", "plan_chain", "weight_gradient"]
@@ -88,9 +93,12 @@ def dense_chain(x: Any, layers: list[Layer]) -> Tensor | None:
     zs = [z]  # z⁽⁰⁾ … z⁽ᴷ⁾: each layer's input, then the output
     for W, b, act in layers:
         a = z @ W.data.T
-        if b is not None:
-            a += b.data
-        z = _activate(a, act)
+        bias = None if b is None else b.data
+        if not kernels.bias_activation_(a, bias, act):  # compiled: one pass, else NumPy's two
+            if bias is not None:
+                a += bias
+            a = _activate(a, act)
+        z = a
         zs.append(z)
 
     parents: list[Tensor] = [x]
@@ -103,17 +111,15 @@ def dense_chain(x: Any, layers: list[Layer]) -> Tensor | None:
 
     def backward(g: Array) -> tuple[Array | None, ...]:
         grads: list[Array | None] = []  # in reverse order of `parents`
-        delta = _times_derivative(g, zs[-1], layers[-1][2], in_place=False)  # g may be shared
+        k = len(layers) - 1
+        # δ⁽ᴷ⁾ and ∂E/∂b⁽ᴷ⁾ (g may be shared: δ goes to a new array)
+        delta, db = _delta_and_bias_grad(g, zs[-1], layers[k], dtype, in_place=False)
         for k in range(len(layers) - 1, -1, -1):
             W, b, _ = layers[k]
             z_in = zs[k]
             same = delta.dtype == dtype
             if b is not None:
-                grads.append(
-                    np.add.reduce(delta, axis=0, out=grad_destination(b) if same else None)
-                    if b.requires_grad
-                    else None
-                )
+                grads.append(db)
             grads.append(
                 weight_gradient(delta, z_in, grad_destination(W) if same else None, W.data)
                 if W.requires_grad
@@ -121,8 +127,10 @@ def dense_chain(x: Any, layers: list[Layer]) -> Tensor | None:
             )
             if k == 0:
                 grads.append(delta @ W.data if x.requires_grad else None)
-            else:  # δ⁽ᵏ⁻¹⁾, written into the new array W⁽ᵏ⁾ᵀδ⁽ᵏ⁾
-                delta = _times_derivative(delta @ W.data, z_in, layers[k - 1][2], in_place=True)
+            else:  # δ⁽ᵏ⁻¹⁾, written into the new array W⁽ᵏ⁾ᵀδ⁽ᵏ⁾, and ∂E/∂b⁽ᵏ⁻¹⁾
+                delta, db = _delta_and_bias_grad(
+                    delta @ W.data, z_in, layers[k - 1], dtype, in_place=True
+                )
         return tuple(reversed(grads))
 
     return Tensor._make(z, tuple(parents), backward, "dense_chain")
@@ -137,6 +145,24 @@ def _activate(a: Array, act: str | None) -> Array:
     if act == "sigmoid":
         return stable_sigmoid(a)
     return a
+
+
+def _delta_and_bias_grad(
+    g: Array, z: Array, layer: Layer, dtype: np.dtype[Any], in_place: bool
+) -> tuple[Array, Array | None]:
+    """(δ, ∂E/∂b) for a layer with output z = σ(a): δ = g ∘ σ′(a), ∂E/∂b = Σₙ δₙ (None when
+    the layer has no bias or it needs no gradient), ∂E/∂b written into b's gradient buffer
+    when it may be. Compiled, one sweep over g (`chainrule.fast.kernels`); else NumPy's two."""
+    _, b, act = layer
+    want_db = b is not None and b.requires_grad
+    dest = grad_destination(b) if want_db and g.dtype == dtype else None  # type: ignore[arg-type]
+    if kernels.enabled():
+        out = g if in_place else np.empty(g.shape, g.dtype)
+        db = dest if dest is not None or not want_db else np.empty(g.shape[1:], g.dtype)
+        if kernels.delta_and_bias_grad(g, z, act, out, db):
+            return out, db
+    delta = _times_derivative(g, z, act, in_place=in_place)
+    return delta, np.add.reduce(delta, axis=0, out=dest) if want_db else None
 
 
 def _times_derivative(g: Array, z: Array, act: str | None, in_place: bool) -> Array:

@@ -8,6 +8,10 @@ place with NumPy's ``out=``, so a step allocates nothing after the first, and th
 be views into a flat buffer (`chainrule.fast.groups` runs them once per parameter group).
 ``tests/fast/test_updates.py`` steps both on random inputs and compares.
 
+With numba installed (the ``[fast]`` extra), each step runs as one compiled pass over the
+arrays (`chainrule.fast.kernels`) instead of a dozen NumPy calls; the NumPy code below is
+what that pass must equal, and what runs without numba.
+
 Each function takes the weights `w` (updated in place), the gradient `g` (only read: the
 engine may share it), the parameter's state dict (updated in place), the hyperparameters of
 its group, and ``scratch(w, slot)``, which hands out a reusable array shaped like `w`.
@@ -22,6 +26,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.tensor import Array
+from chainrule.fast import kernels
 from chainrule.fast.flat import memory_order
 
 __all__ = [
@@ -92,6 +97,12 @@ def sgd_update_(
 ) -> None:
     """`chainrule.optim.sgd.sgd_rule`, in place."""
     lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
+    buf = state.get("momentum_buffer") if mu != 0 else None
+    if (mu == 0 or buf is not None) and kernels.sgd_(
+        w, g, buf, lr=lr, weight_decay=wd, momentum=mu, dampening=group["dampening"],
+        nesterov=group["nesterov"],
+    ):  # fmt: skip
+        return
     d = scratch(w, 0)  # the step direction, built without touching g
     if wd != 0:
         np.multiply(w, wd, out=d)
@@ -132,6 +143,15 @@ def adam_update_(
     lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
     state["step"] += 1
     t = state["step"]
+    m, v = state["exp_avg"], state["exp_avg_sq"]
+    c = math.sqrt(1.0 - beta2**t)  # see the end
+    # compiled, one pass (AMSGrad and the steps that flush subnormals take NumPy's path)
+    if not group["amsgrad"] and t % FLUSH_EVERY and kernels.adam_(
+        w, g, m, v, betas=(beta1, beta2), step_size=lr * c / (1.0 - beta1**t),
+        eps=group["eps"] * c, weight_decay=0.0 if decoupled else wd,
+        decay=1.0 - lr * wd if decoupled else 1.0,
+    ):  # fmt: skip
+        return
     if wd != 0:
         if decoupled:
             w *= 1.0 - lr * wd  # AdamW: w ← w(1 − ηλ) before the Adam step
@@ -140,7 +160,6 @@ def adam_update_(
             np.multiply(w, wd, out=d)
             np.add(d, g, out=d)  # g + λw
             g = d
-    m, v = state["exp_avg"], state["exp_avg_sq"]
     e = scratch(w, 1)
     m *= beta1
     np.multiply(g, 1.0 - beta1, out=e)
@@ -159,7 +178,6 @@ def adam_update_(
     # η m̂ / (√v̂ + ε) = η c / (1 − β₁ᵗ) · m / (√v + ε c) with c = √(1 − β₂ᵗ): the same
     # number, one pass over the arrays fewer than dividing √v by c (a pass costs as much
     # as a small layer's matrix product)
-    c = math.sqrt(1.0 - beta2**t)
     np.sqrt(v, out=e)
     e += group["eps"] * c
     np.divide(m, e, out=e)
@@ -173,6 +191,11 @@ def rmsprop_update_(
     """`chainrule.optim.rmsprop.rmsprop_rule`, in place."""
     lr, alpha, wd, mu = group["lr"], group["alpha"], group["weight_decay"], group["momentum"]
     state["step"] += 1
+    if not group["centered"] and kernels.rmsprop_(  # compiled, one pass
+        w, g, state["square_avg"], state_buffer(state, "momentum_buffer", w) if mu > 0 else None,
+        lr=lr, alpha=alpha, eps=group["eps"], weight_decay=wd, momentum=mu,
+    ):  # fmt: skip
+        return
     if wd != 0:
         d = scratch(w, 0)
         np.multiply(w, wd, out=d)

@@ -19,6 +19,7 @@ import numpy as np
 
 from chainrule.autograd.ops import stable_sigmoid
 from chainrule.autograd.tensor import Array, Tensor, as_tensor
+from chainrule.fast import kernels
 from chainrule.nn.module import Module
 
 __all__ = [
@@ -253,6 +254,16 @@ def cross_entropy(
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
     y = _labels(target, n, c)
+    if weight is None and sample_weight is None and not label_smoothing:
+        fused = kernels.softmax_cross_entropy(a, y)  # compiled: one pass over the logits
+        if fused is not None:
+            total, p_minus_onehot = fused
+
+            def fused_backward(g: Array) -> tuple[Array]:  # (p − onehot(y)) · g / N
+                return (p_minus_onehot * (g / n),)
+
+            value_ = np.asarray(total / n, a.dtype)
+            return Tensor._make(value_, (x,), fused_backward, "cross_entropy")
     dtype, eps = a.dtype, float(label_smoothing)
     w = None if weight is None else np.asarray(weight, dtype=dtype)
     if w is not None and w.shape != (c,):

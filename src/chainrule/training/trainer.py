@@ -23,9 +23,9 @@ from chainrule.augment import MixedTargets
 from chainrule.autograd import Tensor, no_grad
 from chainrule.data import check_batch_size, chunk_rows, iter_batches, n_batches, n_rows
 from chainrule.errors import TrainingDiverged
-from chainrule.fast.groups import contiguous_view
 from chainrule.training.callbacks import Callback, LearningRateScheduler
 from chainrule.training.checkpoint import load_checkpoint, restore_trainer, trainer_state
+from chainrule.training.guard import WeightGuard
 from chainrule.training.history import History
 from chainrule.training.inputs import check_data, check_rows, seeded_generator, split_data
 from chainrule.training.metrics import Metric, resolve_metrics
@@ -35,35 +35,6 @@ Array = npt.NDArray[Any]
 # (X_batch, y_batch, rng) -> (X_batch, y_batch); see `fit`'s batch_transform.
 BatchTransform = Callable[[Array, Any, np.random.Generator], tuple[Array, Any]]
 _HOOKS = ("on_train_begin", "on_epoch_begin", "on_batch_end", "on_epoch_end", "on_train_end")
-
-
-class _WeightGuard:
-    """Keeps a copy of the weights from before each step, to undo a step that made them
-    non-finite (so a diverged model keeps its last finite weights)."""
-
-    def __init__(self, params: Sequence[Any]) -> None:
-        arrays = [p.data for p in params]
-        # Flattened parameters (`nn.flatten_parameters`): one copy and one sum for all of them.
-        flat = contiguous_view(arrays)
-        self.arrays = arrays if flat is None else [flat]
-        self.backup = [np.empty_like(a) for a in self.arrays]
-
-    def save(self) -> None:
-        for a, b in zip(self.arrays, self.backup, strict=True):
-            np.copyto(b, a)
-
-    def restore(self) -> None:
-        for a, b in zip(self.arrays, self.backup, strict=True):
-            np.copyto(a, b)
-
-    def finite(self) -> bool:
-        # One reduction per array, no temporaries: a NaN or ±inf anywhere makes the sum
-        # non-finite (so does an overflowing sum, but weights that large have diverged too).
-        total = 0.0
-        with np.errstate(over="ignore", invalid="ignore"):
-            for a in self.arrays:
-                total += float(a.sum())
-        return math.isfinite(total)
 
 
 class Trainer:
@@ -195,8 +166,8 @@ class Trainer:
             if state is not None:
                 restore_trainer(self, state, resume_from, batch_size, shuffle)
             self._batch_size, self._shuffle = batch_size, bool(shuffle)
-            guard = _WeightGuard(list(self.model.parameters()))
-            if not guard.finite():
+            guard = WeightGuard(list(self.model.parameters()))
+            if not guard.save():
                 raise ValueError("the model has non-finite weights before training")
             for epoch in range(self.epoch, self.epochs):
                 if self.stop_training:
@@ -216,7 +187,7 @@ class Trainer:
         epoch: int,
         train: tuple[Array | None, ...],
         val: tuple[Array | None, ...] | None,
-        guard: _WeightGuard,
+        guard: WeightGuard,
         ordered: list[Any],
         late: list[Any],
     ) -> None:
@@ -241,6 +212,7 @@ class Trainer:
             reuse_buffers=True,
             rows=self._train_rows,
         )
+        guard.save()  # epoch callbacks (or a restored checkpoint) may have changed the weights
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             total, seen = self._run_steps(epoch, batches, weighted, guard, lr, metric_sums)
         epoch_logs: dict[str, Any] = {"loss": total / seen}
@@ -265,7 +237,7 @@ class Trainer:
         epoch: int,
         batches: Any,
         weighted: bool,
-        guard: _WeightGuard,
+        guard: WeightGuard,
         lr: float | None,
         metric_sums: dict[str, float],
     ) -> tuple[float, int]:
@@ -293,9 +265,8 @@ class Trainer:
             if not math.isfinite(value):
                 raise self._diverged(f"the loss became {value}", epoch, step, lr)
             E.backward()
-            guard.save()
             optimizer.step()
-            if not guard.finite():
+            if not guard.check():
                 guard.restore()  # undo the step: keep the last finite weights
                 raise self._diverged("the step made the weights non-finite", epoch, step, lr)
             total += value * nb
@@ -309,6 +280,7 @@ class Trainer:
                 logs = {"loss": value, "size": nb}
                 for hook in batch_hooks:
                     hook(self, step, logs)
+                guard.save()  # the hooks may have changed the weights
         return total, seen
 
     def _transform(

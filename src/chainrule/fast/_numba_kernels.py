@@ -1,0 +1,145 @@
+"""The compiled kernels themselves (numba); imported only by `chainrule.fast.kernels`.
+
+Each loop is one pass over its arrays and does, element by element, the arithmetic of the
+NumPy code it replaces, in the same order and in the arrays' own precision (the scalars are
+passed in the arrays' dtype), so the results agree to rounding. ``cache=True`` keeps the
+machine code between processes: only the first run after an install compiles (a few seconds).
+One thread: the loops are memory-bound, and on small parameter buffers (W1: 235,000 numbers)
+the cost of waking a second thread exceeds what it saves (measured, see docs/benchmarks.md).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numba
+
+# Activation codes (`ACTIVATIONS` in kernels.py): 0 identity, 1 ReLU, 2 tanh, 3 sigmoid.
+
+jit = numba.njit(cache=True, nogil=True, error_model="numpy")
+
+
+@jit
+def adam(w, g, m, v, b1, b2, c1, c2, step_size, eps_c, wd, decay):
+    """Adam/AdamW in one pass: `chainrule.fast.updates.adam_update_` (c1 = 1 − β₁, c2 = 1 − β₂).
+
+    No branch depends on the data, so the loop compiles to SIMD code (the steps that flush
+    subnormal numbers, and AMSGrad, run on NumPy)."""
+    for i in range(w.size):
+        wi = w[i]
+        gi = g[i]
+        if wd != 0:
+            gi = wi * wd + gi  # g + λw (Adam's coupled L2 penalty)
+        wi = wi * decay  # AdamW: w(1 − ηλ)
+        mi = m[i] * b1 + gi * c1
+        vi = v[i] * b2 + (gi * gi) * c2
+        m[i] = mi
+        v[i] = vi
+        w[i] = wi - (mi / (math.sqrt(vi) + eps_c)) * step_size
+
+
+@jit
+def rmsprop(w, g, s, buf, alpha, c, lr, eps, wd, mu):
+    """RMSprop in one pass: `chainrule.fast.updates.rmsprop_update_` (c = 1 − α; the centered
+    variant runs on NumPy)."""
+    for i in range(w.size):
+        wi = w[i]
+        gi = g[i]
+        if wd != 0:
+            gi = wi * wd + gi
+        si = s[i] * alpha + (gi * gi) * c
+        s[i] = si
+        r = gi / (math.sqrt(si) + eps)
+        if mu > 0:
+            r = buf[i] * mu + r
+            buf[i] = r
+        w[i] = wi - r * lr
+
+
+@jit
+def sgd(w, g, buf, lr, wd, mu, keep, nesterov):
+    """SGD with momentum, one pass: see `chainrule.fast.updates.sgd_update_` (keep = 1 − τ)."""
+    for i in range(w.size):
+        wi = w[i]
+        gi = g[i]
+        if wd != 0:
+            gi = wi * wd + gi
+        if mu != 0:
+            vi = buf[i] * mu + gi * keep
+            buf[i] = vi
+            gi = vi * mu + gi if nesterov else vi
+        w[i] = wi - gi * lr
+
+
+@jit
+def bias_relu(a, b, relu, with_bias):
+    """a ← a + b, then max(·, 0) if `relu`, row by row, in place (a: (n, k) row-major)."""
+    n, k = a.shape
+    for r in range(n):
+        for j in range(k):
+            x = a[r, j] + b[j] if with_bias else a[r, j]
+            if relu:
+                x = x if x > 0 or x != x else 0.0  # max(x, 0), NaN kept as np.maximum does
+            a[r, j] = x
+
+
+@jit
+def delta_and_bias_grad(g, z, out, db, act, with_bias):
+    """out ← g ∘ σ′ (σ′ through z = σ(a)), and db ← Σₙ out, in one sweep (all (n, k) row-major)."""
+    n, k = g.shape
+    if with_bias:
+        for j in range(k):
+            db[j] = 0
+    for r in range(n):
+        for j in range(k):
+            d = g[r, j]
+            if act == 1:
+                d = d if z[r, j] > 0 else d * 0
+            elif act == 2:
+                zj = z[r, j]
+                d = d * (1 - zj * zj)
+            elif act == 3:
+                zj = z[r, j]
+                d = d * (zj * (1 - zj))
+            out[r, j] = d
+            if with_bias:
+                db[j] += d
+
+
+@jit
+def softmax_cross_entropy(a, y, p):
+    """p ← softmax(a) − onehot(y) row by row; returns Σₙ −log softmax(a)ₙ,ᵧₙ (float64).
+
+    Returns NaN if a label lies outside [0, C) (the caller checks the labels first)."""
+    n, c = a.shape
+    total = 0.0
+    for r in range(n):
+        m = a[r, 0]
+        for j in range(1, c):
+            if a[r, j] > m or a[r, j] != a[r, j]:
+                m = a[r, j]
+        s = 0.0
+        for j in range(c):
+            e = math.exp(a[r, j] - m)
+            p[r, j] = e
+            s += e
+        label = y[r]
+        if label < 0 or label >= c:
+            return math.nan
+        total += math.log(s) - (a[r, label] - m)
+        for j in range(c):
+            p[r, j] = p[r, j] / s
+        p[r, label] -= 1
+    return total
+
+
+@jit
+def copy_finite(src, dst, exponent):
+    """dst ← src (as unsigned integers of the floats' width); True if no element of src is
+    ±inf or NaN (all exponent bits set). Integer arithmetic only, so the loop is SIMD code."""
+    bad = 0
+    for i in range(src.size):
+        x = src[i]
+        dst[i] = x
+        bad += (x & exponent) == exponent
+    return bad == 0

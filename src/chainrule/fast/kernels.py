@@ -1,0 +1,295 @@
+"""Compiled fused kernels (numba, the optional ``[fast]`` extra), and the switch to NumPy.
+
+Fast path for: the NumPy code of `chainrule.fast.updates` (the optimizers' in-place steps),
+`chainrule.fast.dense_chain` (bias + activation forward; σ′ ∘ δ and ∂E/∂b backward) and
+`chainrule.nn.losses.cross_entropy` (softmax, −log p_y and p − onehot(y)). A NumPy call is one
+pass over memory, so Adam's step alone is a dozen passes over every parameter; each kernel
+here does its whole formula in one pass. ``tests/fast/test_kernels.py`` runs every kernel
+against the NumPy code it replaces (float32 and float64, odd sizes, a batch of 1), and the
+tests of those modules run with the kernels on and off.
+
+Every function returns False (or None) without touching anything when it cannot run — numba
+missing or switched off, or arrays it does not handle (another dtype, not contiguous) — and
+the caller then runs its NumPy code. So the core needs only NumPy; with
+``pip install chainrule[fast]`` the kernels are used, unless the environment variable
+``CHAINRULE_NO_NUMBA=1`` (read at import) or `set_enabled(False)` switches them off.
+numba is imported, and each kernel compiled, on first use; the machine code is cached on disk.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from types import ModuleType
+
+import numpy as np
+
+from chainrule.autograd.tensor import Array
+
+__all__ = [
+    "ACTIVATIONS",
+    "adam_",
+    "available",
+    "bias_activation_",
+    "copy_finite",
+    "delta_and_bias_grad",
+    "enabled",
+    "rmsprop_",
+    "set_enabled",
+    "sgd_",
+    "softmax_cross_entropy",
+    "use_kernels",
+]
+
+#: The activations the kernels know, by the names `dense_chain` uses, and their codes.
+ACTIVATIONS = {None: 0, "": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
+_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+
+
+def _env_off() -> bool:
+    return os.environ.get("CHAINRULE_NO_NUMBA", "").strip() not in ("", "0")
+
+
+_enabled = not _env_off()
+_module: ModuleType | None = None
+_missing = False  # numba could not be imported
+
+
+def _kernels() -> ModuleType | None:
+    """The kernel module when the kernels are to be used, else None."""
+    global _module, _missing
+    if not _enabled or _missing:
+        return None
+    if _module is None:
+        try:
+            from chainrule.fast import _numba_kernels
+        except ImportError:  # numba is not installed: the NumPy code runs
+            _missing = True
+            return None
+        _module = _numba_kernels
+    return _module
+
+
+def available() -> bool:
+    """numba can be imported (the ``[fast]`` extra is installed)."""
+    global _missing
+    if _module is not None:
+        return True
+    if _missing:
+        return False
+    try:
+        import numba  # noqa: F401
+    except ImportError:
+        _missing = True
+    return not _missing
+
+
+def enabled() -> bool:
+    """The compiled kernels are in use (available and not switched off)."""
+    return _enabled and available()
+
+
+def set_enabled(flag: bool) -> bool:
+    """Switch the compiled kernels on or off for this process; returns the previous setting.
+
+    Switching on without numba installed is allowed and changes nothing (NumPy runs).
+    """
+    global _enabled
+    previous = _enabled
+    _enabled = bool(flag)
+    return previous
+
+
+@contextmanager
+def use_kernels(flag: bool) -> Iterator[None]:
+    """``with use_kernels(False): ...`` runs the block on the NumPy code (tests, benchmarks)."""
+    previous = set_enabled(flag)
+    try:
+        yield
+    finally:
+        set_enabled(previous)
+
+
+def _flat(*arrays: Array) -> Sequence[Array] | None:
+    """1-d views of arrays that share shape, dtype and a contiguous memory layout, else None."""
+    first = arrays[0]
+    if first.dtype not in _DTYPES:
+        return None
+    shape, dtype = first.shape, first.dtype
+    if first.ndim == 1:  # a flat group: the arrays themselves (this runs every step)
+        for a in arrays:
+            if a.shape != shape or a.dtype != dtype or not a.flags.c_contiguous:
+                return None
+        return arrays
+    flags = first.flags
+    order = "C" if flags.c_contiguous else "F" if flags.f_contiguous else None
+    if order is None:
+        return None
+    flag = "C_CONTIGUOUS" if order == "C" else "F_CONTIGUOUS"
+    for a in arrays:
+        if a.shape != shape or a.dtype != dtype or not a.flags[flag]:
+            return None
+    return [a.reshape(-1, order=order) for a in arrays]
+
+
+def _rows(*arrays: Array) -> bool:
+    """Row-major 2-d arrays of one shape and a float dtype the kernels compile for."""
+    first = arrays[0]
+    if first.ndim != 2 or first.dtype not in _DTYPES:
+        return False
+    shape, dtype = first.shape, first.dtype
+    for a in arrays:
+        if a.shape != shape or a.dtype != dtype or not a.flags.c_contiguous:
+            return False
+    return True
+
+
+# ---------------------------------------------------------------------- optimizer steps
+def adam_(
+    w: Array,
+    g: Array,
+    m: Array,
+    v: Array,
+    *,
+    betas: tuple[float, float],
+    step_size: float,
+    eps: float,
+    weight_decay: float,
+    decay: float,
+) -> bool:
+    """Adam's step in one pass (`chainrule.fast.updates.adam_update_`), w, m and v in place:
+    m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w·decay − s·m/(√v + ε)."""
+    k = _kernels()
+    if k is None:
+        return False
+    flat = _flat(w, g, m, v)
+    if flat is None:
+        return False
+    t = w.dtype.type
+    b1, b2 = betas
+    k.adam(
+        *flat, t(b1), t(b2), t(1.0 - b1), t(1.0 - b2), t(step_size), t(eps), t(weight_decay),
+        t(decay),
+    )  # fmt: skip
+    return True
+
+
+def rmsprop_(
+    w: Array,
+    g: Array,
+    square_avg: Array,
+    momentum_buffer: Array | None,
+    *,
+    lr: float,
+    alpha: float,
+    eps: float,
+    weight_decay: float,
+    momentum: float,
+) -> bool:
+    """RMSprop's step in one pass (`chainrule.fast.updates.rmsprop_update_`), not centered."""
+    k = _kernels()
+    if k is None:
+        return False
+    extra = () if momentum_buffer is None else (momentum_buffer,)
+    flat = _flat(w, g, square_avg, *extra)
+    if flat is None:
+        return False
+    t = w.dtype.type
+    mu = momentum if momentum_buffer is not None else 0.0
+    k.rmsprop(
+        flat[0], flat[1], flat[2], flat[-1],
+        t(alpha), t(1.0 - alpha), t(lr), t(eps), t(weight_decay), t(mu),
+    )  # fmt: skip
+    return True
+
+
+def sgd_(
+    w: Array,
+    g: Array,
+    momentum_buffer: Array | None,
+    *,
+    lr: float,
+    weight_decay: float,
+    momentum: float,
+    dampening: float,
+    nesterov: bool,
+) -> bool:
+    """SGD's step in one pass (`chainrule.fast.updates.sgd_update_`), after the first momentum
+    step (which sets the buffer to g)."""
+    k = _kernels()
+    if k is None:
+        return False
+    flat = _flat(w, g) if momentum_buffer is None else _flat(w, g, momentum_buffer)
+    if flat is None:
+        return False
+    t = w.dtype.type
+    mu = momentum if momentum_buffer is not None else 0.0
+    k.sgd(
+        flat[0], flat[1], flat[-1], t(lr), t(weight_decay), t(mu), t(1.0 - dampening),
+        bool(nesterov),
+    )  # fmt: skip
+    return True
+
+
+# ---------------------------------------------------------------------- dense layers
+def bias_activation_(a: Array, b: Array | None, act: str | None) -> bool:
+    """a ← σ(a + b) in place, one pass (a dense layer's forward pass after its product), for
+    ReLU and the identity. tanh and the sigmoid are left to NumPy: its vectorised tanh and exp
+    are as fast, and a compiled libm version could differ from them in the last bit, while the
+    fused chain must give the layer-by-layer ops' numbers exactly."""
+    k = _kernels()
+    if k is None or act not in (None, "", "relu") or not _rows(a) or len(a) == 0:
+        return False
+    if b is not None and (b.dtype != a.dtype or b.shape != a.shape[1:] or not b.flags.contiguous):
+        return False
+    k.bias_relu(a, a[0] if b is None else b, act == "relu", b is not None)
+    return True
+
+
+def delta_and_bias_grad(g: Array, z: Array, act: str | None, out: Array, db: Array | None) -> bool:
+    """out ← g ∘ σ′(a) (σ′ through z = σ(a)) and db ← Σₙ out in one sweep; `out` may be `g`."""
+    k = _kernels()
+    if k is None or act not in ACTIVATIONS or not _rows(g, z, out) or len(g) == 0:
+        return False
+    if db is not None and (
+        db.dtype != g.dtype or db.shape != g.shape[1:] or not db.flags.contiguous
+    ):
+        return False
+    k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, ACTIVATIONS[act], db is not None)
+    return True
+
+
+# ---------------------------------------------------------------------- the training loop
+_BITS = {
+    np.dtype(np.float32): (np.uint32, np.uint32(0x7F800000)),
+    np.dtype(np.float64): (np.uint64, np.uint64(0x7FF0000000000000)),
+}
+
+
+def copy_finite(src: Array, dst: Array) -> bool | None:
+    """Copy `src` into `dst` and tell whether every element is finite, in one pass; None (and
+    nothing copied) when the kernel cannot run (the caller then copies and checks with NumPy).
+    """
+    k = _kernels()
+    if k is None or src.dtype not in _BITS:
+        return None
+    flat = _flat(src, dst)
+    if flat is None:
+        return None
+    uint, exponent = _BITS[src.dtype]
+    return bool(k.copy_finite(flat[0].view(uint), flat[1].view(uint), exponent))
+
+
+# ---------------------------------------------------------------------- loss
+def softmax_cross_entropy(a: Array, y: Array) -> tuple[float, Array] | None:
+    """(Σₙ −log softmax(a)ₙ,ᵧₙ, softmax(a) − onehot(y)) in one pass over the logits, or None.
+
+    `y` must hold valid class indices (`chainrule.nn.losses` checks them first).
+    """
+    k = _kernels()
+    if k is None or not _rows(a) or len(a) == 0 or y.dtype != np.intp:
+        return None
+    p = np.empty_like(a)
+    total = k.softmax_cross_entropy(a, y, p)
+    return float(total), p
