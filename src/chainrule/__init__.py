@@ -24,8 +24,8 @@ _LAZY = {
     "ModelCheckpoint": "chainrule.training",
     "MLPClassifier": "chainrule.estimators",
     "MLPRegressor": "chainrule.estimators",
-    "save": "chainrule.modelfile",
-    "load": "chainrule.modelfile",
+    "save": "chainrule.saving.modelfile",
+    "load": "chainrule.saving.modelfile",
     "export_onnx": "chainrule.onnx_export",
 }
 _SUBMODULES = {
@@ -38,6 +38,7 @@ _SUBMODULES = {
     "training",
     "callbacks",
     "estimators",
+    "saving",
     "modelfile",
     "recipe",
     "plotting",
@@ -48,6 +49,8 @@ _SUBMODULES = {
 # Names that need an optional extra (scikit-learn, matplotlib, ...) stay out of __all__, so that
 # `from chainrule import *` works with NumPy alone; they are still reachable as attributes.
 _NEEDS_EXTRAS = {"MLPClassifier", "MLPRegressor", "estimators", "recipe", "plotting", "cli"}
+# Old module paths, still reachable (with a DeprecationWarning) but not exported.
+_MOVED = {"modelfile"}
 
 __all__ = [
     "ModelFileError",
@@ -57,7 +60,7 @@ __all__ = [
     "enable_grad",
     "no_grad",
     "set_seed",
-    *sorted((set(_LAZY) | _SUBMODULES) - _NEEDS_EXTRAS),
+    *sorted((set(_LAZY) | _SUBMODULES) - _NEEDS_EXTRAS - _MOVED),
 ]
 
 

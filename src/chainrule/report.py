@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.archive import atomic_open
 from chainrule.plot_style import styled
+from chainrule.saving.atomic import atomic_open
 
 __all__ = [
     "classification_metrics",

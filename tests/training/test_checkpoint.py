@@ -14,9 +14,9 @@ import pytest
 from trainkit import make_data, same_weights
 
 import chainrule as cr
-from chainrule.archive import read_archive, write_archive
 from chainrule.errors import ModelFileError
 from chainrule.optim.schedules import ReduceLROnPlateau
+from chainrule.saving.archive import read_archive, write_archive
 from chainrule.training import load_checkpoint
 
 SCRIPT = Path(__file__).with_name("resume_script.py")

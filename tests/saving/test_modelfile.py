@@ -18,8 +18,8 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.archive import read_archive, write_archive
-from chainrule.modelfile import MODEL_VERSION
+from chainrule.saving.archive import read_archive, write_archive
+from chainrule.saving.modelfile import MODEL_VERSION
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(60, 4)).astype(np.float32)

@@ -17,7 +17,8 @@ import zipfile
 import numpy as np
 import pytest
 
-from chainrule.archive import (
+from chainrule.errors import ModelFileError
+from chainrule.saving.archive import (
     META_ENTRY,
     flatten_state,
     read_archive,
@@ -25,7 +26,6 @@ from chainrule.archive import (
     unflatten_state,
     write_archive,
 )
-from chainrule.errors import ModelFileError
 
 DTYPES = [
     "bool",
@@ -346,7 +346,7 @@ _WRITER = textwrap.dedent(
     """
     import sys
     import numpy as np
-    from chainrule.archive import write_archive
+    from chainrule.saving.archive import write_archive
 
     path = sys.argv[1]
     versions = [np.full(500_000, float(v)) for v in (1, 2)]
