@@ -35,10 +35,18 @@ def test_importing_a_package_registers_its_kinds() -> None:
     subprocess.run([sys.executable, "-c", code], check=True)
 
 
-@pytest.mark.parametrize("name", ["archive", "modelfile", "modelspec"])
-def test_the_old_module_paths_still_work(name: str, monkeypatch) -> None:
+@pytest.mark.parametrize(
+    "name, moved_to",
+    [
+        ("archive", "saving.archive"),
+        ("modelfile", "saving.modelfile"),
+        ("modelspec", "saving.modelspec"),
+        ("report", "cli.report"),
+    ],
+)
+def test_the_old_module_paths_still_work(name: str, moved_to: str, monkeypatch) -> None:
     monkeypatch.delitem(sys.modules, f"chainrule.{name}", raising=False)  # warn afresh
-    with pytest.warns(DeprecationWarning, match=f"chainrule.saving.{name}"):
+    with pytest.warns(DeprecationWarning, match=f"chainrule.{moved_to}"):
         old = importlib.import_module(f"chainrule.{name}")
-    new = importlib.import_module(f"chainrule.saving.{name}")
+    new = importlib.import_module(f"chainrule.{moved_to}")
     assert old.__all__ and all(getattr(old, n) is getattr(new, n) for n in old.__all__)
