@@ -143,11 +143,11 @@ def _check(meta: dict[str, Any], arrays: dict[str, Any]) -> None:
     """
     from chainrule.saving.labels import labels_from_json
     from chainrule.saving.modelfile import ESTIMATOR_NETWORK, check_network
-    from chainrule.saving.modelspec import build_network
+    from chainrule.saving.modelspec import rebuild_network
 
     content = meta.get("content")
     if content == "module":
-        check_network(build_network(meta.get("network"), arrays), None, None)
+        check_network(rebuild_network(meta.get("network"), arrays), None, None)
         return
     fitted = (meta.get("estimator") or {}).get("fitted")
     if not isinstance(fitted, dict):
@@ -158,7 +158,7 @@ def _check(meta: dict[str, Any], arrays: dict[str, Any]) -> None:
     for key, v in (("n_features_in_", n_in), ("n_outputs_", n_out)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{key} must be a positive integer")
-    check_network(build_network(fitted.get("network"), arrays, ESTIMATOR_NETWORK), n_in, n_out)
+    check_network(rebuild_network(fitted.get("network"), arrays, ESTIMATOR_NETWORK), n_in, n_out)
     if "classes" in fitted:
         labels_from_json(fitted.get("classes"), n_out)
     if content == "tabular":

@@ -20,7 +20,7 @@ from chainrule.estimators.params import validate
 from chainrule.estimators.regressor import MLPRegressor
 from chainrule.saving.labels import labels_from_json, labels_json
 from chainrule.saving.modelfile import ESTIMATOR_NETWORK, check_network, register_kind
-from chainrule.saving.modelspec import build_network, describe_network
+from chainrule.saving.modelspec import describe_network, rebuild_network
 from chainrule.training import History
 
 __all__ = ["build_estimator", "describe_estimator"]
@@ -136,7 +136,7 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
         return est
     if not isinstance(fitted, dict):
         raise ValueError("the fitted state is malformed")
-    model = build_network(fitted.get("network"), arrays, ESTIMATOR_NETWORK)
+    model = rebuild_network(fitted.get("network"), arrays, ESTIMATOR_NETWORK)
     n_in, n_out = fitted.get("n_features_in_"), fitted.get("n_outputs_")
     for key, v in (("n_features_in_", n_in), ("n_outputs_", n_out)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:

@@ -34,7 +34,7 @@ from chainrule._version import __version__
 from chainrule.errors import ModelFileError
 from chainrule.nn import Module
 from chainrule.saving.archive import read_archive, write_archive
-from chainrule.saving.modelspec import build_network, describe_network, network_io
+from chainrule.saving.modelspec import describe_network, network_io, rebuild_network
 
 __all__ = [
     "ESTIMATOR_NETWORK",
@@ -191,7 +191,7 @@ def _check_kind(meta: dict[str, Any], name: str) -> None:
 def _rebuild(meta: dict[str, Any], arrays: dict[str, Any]) -> Any:
     content = meta.get("content")
     if content == "module":
-        module = build_network(meta.get("network"), arrays)
+        module = rebuild_network(meta.get("network"), arrays)
         check_network(module, None, None)
         return module.train(meta.get("training") is True)
     if isinstance(content, str) and content in _PROVIDERS:
