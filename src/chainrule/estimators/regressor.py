@@ -60,6 +60,7 @@ best_validation_score_, n_iter_, best_epoch_, stopped_by_, n_features_in_, featu
     True
     """
 
+    # The signature scikit-learn requires (see the note on BaseMLP.__init__).
     def __init__(
         self,
         loss: str = "squared_error",
