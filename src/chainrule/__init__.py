@@ -10,10 +10,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from chainrule import _moved
 from chainrule._version import __version__
 from chainrule.autograd import Tensor, enable_grad, no_grad
 from chainrule.errors import ModelFileError, TrainingDiverged
 from chainrule.rng import set_seed
+
+_moved.install()  # old module paths (chainrule.modelfile, ...) still import
 
 # Public name -> module that defines it (loaded lazily by __getattr__ below).
 _LAZY = {
