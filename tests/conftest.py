@@ -2,19 +2,24 @@
 
 A hypothesis profile sized so the whole suite stays fast (choose another profile with
 ``HYPOTHESIS_PROFILE=thorough pytest`` for a deeper search), and the in-place gradient check of
-module parameters used by the network tests (tests/nn/, tests/fast/).
+module parameters used by the network tests (tests/nn/, tests/fast/). Helper modules kept
+here (`killkit`) are importable from every test folder.
 """
 
 from __future__ import annotations
 
 import os
+import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import numpy as np
 import pytest
 from hypothesis import HealthCheck, settings
 
 from chainrule.autograd import Tensor, no_grad
+
+sys.path.insert(0, str(Path(__file__).parent))
 
 settings.register_profile(
     "default",

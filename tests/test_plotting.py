@@ -100,7 +100,7 @@ def test_png_bytes_are_reproducible() -> None:
 
 def test_reports_name_the_loss_mark_the_kept_epoch_and_the_units(monkeypatch, tmp_path) -> None:
     import chainrule.plotting
-    from chainrule.report import write_report
+    from chainrule.cli.report import write_report
 
     calls = []
     original = chainrule.plotting.plot_history

@@ -184,3 +184,23 @@ def test_tabular_model_maps_regression_outputs_back():
         model.predict_proba(pd.DataFrame({"x": [1.0]}))
     with pytest.raises(ValueError, match="task"):
         TabularModel(Doubler(), prep, task="ranking", target="y")
+
+
+def test_the_recipe_and_the_command_line_infer_the_same_task() -> None:
+    import pandas as pd
+
+    from chainrule.recipe._common import infer_task as recipe_task
+    from chainrule.tabular import infer_task
+
+    rng = np.random.default_rng(0)
+    cases = [
+        rng.integers(0, 3, 50),
+        rng.integers(0, 40, 50),
+        rng.normal(size=50),
+        np.r_[rng.integers(0, 2, 49).astype(float), np.nan],
+        np.r_[rng.integers(0, 2, 49).astype(float), np.inf],
+        np.array([1.0, 2.0]),
+        np.array([np.nan, np.nan]),
+    ]
+    for y in cases:
+        assert recipe_task(y) == infer_task(pd.Series(y)), y

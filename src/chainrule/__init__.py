@@ -10,10 +10,13 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
+from chainrule import _moved
 from chainrule._version import __version__
 from chainrule.autograd import Tensor, enable_grad, no_grad
 from chainrule.errors import ModelFileError, TrainingDiverged
 from chainrule.rng import set_seed
+
+_moved.install()  # old module paths (chainrule.modelfile, ...) still import
 
 # Public name -> module that defines it (loaded lazily by __getattr__ below).
 _LAZY = {
@@ -24,8 +27,8 @@ _LAZY = {
     "ModelCheckpoint": "chainrule.training",
     "MLPClassifier": "chainrule.estimators",
     "MLPRegressor": "chainrule.estimators",
-    "save": "chainrule.modelfile",
-    "load": "chainrule.modelfile",
+    "save": "chainrule.saving.modelfile",
+    "load": "chainrule.saving.modelfile",
     "export_onnx": "chainrule.onnx_export",
 }
 _SUBMODULES = {
@@ -38,6 +41,7 @@ _SUBMODULES = {
     "training",
     "callbacks",
     "estimators",
+    "saving",
     "modelfile",
     "recipe",
     "plotting",
@@ -48,6 +52,8 @@ _SUBMODULES = {
 # Names that need an optional extra (scikit-learn, matplotlib, ...) stay out of __all__, so that
 # `from chainrule import *` works with NumPy alone; they are still reachable as attributes.
 _NEEDS_EXTRAS = {"MLPClassifier", "MLPRegressor", "estimators", "recipe", "plotting", "cli"}
+# Old module paths, still reachable (with a DeprecationWarning) but not exported.
+_MOVED = {"modelfile"}
 
 __all__ = [
     "ModelFileError",
@@ -57,7 +63,7 @@ __all__ = [
     "enable_grad",
     "no_grad",
     "set_seed",
-    *sorted((set(_LAZY) | _SUBMODULES) - _NEEDS_EXTRAS),
+    *sorted((set(_LAZY) | _SUBMODULES) - _NEEDS_EXTRAS - _MOVED),
 ]
 
 

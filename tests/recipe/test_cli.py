@@ -12,7 +12,7 @@ pd = pytest.importorskip("pandas")
 pytest.importorskip("optuna")
 
 from chainrule.cli import main  # noqa: E402
-from chainrule.modelfile import load  # noqa: E402
+from chainrule.saving.modelfile import load  # noqa: E402
 
 FAST_RECIPE = ["--trials", "3", "--epochs", "15", "--members", "2", "--cv", "2", "--quiet"]
 FAST_TUNE = ["--trials", "4", "--epochs", "8", "--hidden", "8", "--quiet"]

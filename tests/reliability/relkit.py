@@ -414,7 +414,7 @@ LIMITED_LOADER = textwrap.dedent(
     """
     import json, resource, sys, time
     import chainrule as cr
-    import chainrule.estimators, chainrule.modelfile  # imported before the limit
+    import chainrule.estimators, chainrule.saving.modelfile  # imported before the limit
     try:
         import chainrule.tabular
     except ImportError:

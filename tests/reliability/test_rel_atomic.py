@@ -2,7 +2,8 @@
 
 A writer killed with SIGKILL at a random moment leaves the old file or the new one, never a
 mixture; a normal save leaves no temporary file behind; a failed save keeps the old file.
-(The archive layer has its own kill tests: tests/test_archive.py.)
+(The archive layer has its own kill tests: tests/saving/test_archive.py; all use
+tests/killkit.py.)
 """
 
 from __future__ import annotations
@@ -10,39 +11,16 @@ from __future__ import annotations
 import errno
 import os
 import random
-import signal
-import time
 from collections.abc import Callable
-from pathlib import Path
 
 import numpy as np
 import pytest
 
 import chainrule as cr
 from chainrule.training import load_checkpoint
+from killkit import kill_a_writer
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
-
-
-def _kill_a_writer(folder: Path, write: Callable[[int], None], rnd: random.Random) -> bool:
-    """Fork a writer that saves version 1, 2, 1, 2, ... until it is killed; SIGKILL it at a
-    random moment. Returns whether the kill left a temporary file (landed mid-write)."""
-    before = {p.name for p in folder.iterdir()}
-    pid = os.fork()
-    if pid == 0:  # the writer; it never returns into pytest
-        try:
-            k = 0
-            while True:
-                write(k % 2 + 1)
-                k += 1
-        finally:
-            os._exit(1)
-    time.sleep(rnd.uniform(0.0, 0.05))
-    os.kill(pid, signal.SIGKILL)
-    _, status = os.waitpid(pid, 0)
-    assert os.WIFSIGNALED(status) and os.WTERMSIG(status) == signal.SIGKILL
-    new = {p.name for p in folder.iterdir()} - before
-    return any(name.endswith(".tmp") for name in new)
 
 
 def _network(version: int) -> cr.nn.Module:
@@ -64,7 +42,9 @@ def test_killed_saves_leave_the_old_or_the_new_model(tmp_path):
     rnd = random.Random(0)
     versions, mid_write = [], 0
     for _ in range(20):
-        mid_write += _kill_a_writer(tmp_path, lambda v: cr.save(_network(v), target), rnd)
+        mid_write += kill_a_writer(
+            tmp_path, lambda v: cr.save(_network(v), target), rnd.uniform(0, 0.05)
+        )
         versions.append(_version_of(cr.load(target)))  # loads: never a mixture
     assert set(versions) <= {1, 2}
     # The kills did land in the middle of writes: temporaries were left behind...
@@ -80,7 +60,7 @@ def test_killed_saves_many_times(tmp_path):
     cr.save(_network(1), target)
     rnd = random.Random(1)
     for _ in range(200):
-        _kill_a_writer(tmp_path, lambda v: cr.save(_network(v), target), rnd)
+        kill_a_writer(tmp_path, lambda v: cr.save(_network(v), target), rnd.uniform(0, 0.05))
         assert _version_of(cr.load(target)) in (1, 2)
 
 
@@ -98,7 +78,7 @@ def test_killed_estimator_saves_leave_a_loadable_estimator(tmp_path):
     write(1)
     rnd = random.Random(2)
     for _ in range(10):
-        _kill_a_writer(tmp_path, write, rnd)
+        kill_a_writer(tmp_path, write, rnd.uniform(0, 0.05))
         loaded = cr.load(target)
         assert _version_of(loaded.model_) in (1, 2)
         assert loaded.predict(X).shape == (50,)
@@ -125,14 +105,23 @@ def test_killed_training_leaves_a_checkpoint_that_resumes(tmp_path):
         cr.fit(net, loss, opt, X, y, epochs=10**6, batch_size=16, seed=0, progress=False,
                callbacks=callbacks, resume_from=resume)  # fmt: skip
 
+    def written_since(inode: int | None) -> Callable[[], bool]:
+        # Ready once this run has written a checkpoint: a kill before that proves nothing
+        # (a loaded machine may take long to start a run), and no run is left without progress.
+        # Each checkpoint is a new file (written beside the old one, then renamed over it), so
+        # a new inode number means a new checkpoint.
+        return lambda: target.exists() and target.stat().st_ino != inode
+
     rnd = random.Random(3)
     epochs, mid_write = [], 0
     for _ in range(15):
-        mid_write += _kill_a_writer(tmp_path, train, rnd)
+        inode = target.stat().st_ino if target.exists() else None
+        delay = rnd.uniform(0, 0.05)  # a random point of the epochs that follow
+        mid_write += kill_a_writer(tmp_path, train, delay, ready=written_since(inode))
         if target.exists():
             state = load_checkpoint(target)  # never half-written
             epochs.append(state["epoch"])
-    assert len(epochs) >= 10 and epochs == sorted(epochs)  # progress is kept across kills
+    assert len(epochs) == 15 and epochs == sorted(epochs)  # progress is kept across kills
     assert mid_write >= 1  # some kills hit a checkpoint being written
     net, opt = build()
     history = cr.fit(net, cr.nn.CrossEntropyLoss(), opt, X, y, epochs=epochs[-1] + 2,

@@ -38,7 +38,7 @@ from relkit import (
 )
 
 import chainrule as cr
-from chainrule.archive import MAX_ENTRIES, MAX_META_BYTES, read_archive, write_archive
+from chainrule.saving.archive import MAX_ENTRIES, MAX_META_BYTES, read_archive, write_archive
 
 SRC = Path(cr.__file__).parent
 FUZZ = settings(

@@ -16,8 +16,8 @@ import time
 from trainkit import make_data
 
 import chainrule as cr
-from chainrule.archive import write_archive
 from chainrule.optim.schedules import StepLR
+from chainrule.saving.archive import write_archive
 
 
 class Sleep(cr.callbacks.Callback):

@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -14,10 +13,11 @@ import pytest
 from trainkit import make_data, same_weights
 
 import chainrule as cr
-from chainrule.archive import read_archive, write_archive
 from chainrule.errors import ModelFileError
 from chainrule.optim.schedules import ReduceLROnPlateau
+from chainrule.saving.archive import read_archive, write_archive
 from chainrule.training import load_checkpoint
+from killkit import kill_process
 
 SCRIPT = Path(__file__).with_name("resume_script.py")
 
@@ -200,20 +200,14 @@ def _finish(proc):
 
 def _kill_after_checkpoint(proc, checkpoint, after_epoch, delay):
     """SIGKILL `proc` `delay` seconds after its checkpoint passes `after_epoch` epochs."""
-    deadline = time.monotonic() + 30
-    while True:
-        assert proc.poll() is None, proc.stderr.read()
-        assert time.monotonic() < deadline
+
+    def passed() -> bool:
         try:
-            if load_checkpoint(checkpoint)["epoch"] > after_epoch:
-                break
+            return load_checkpoint(checkpoint)["epoch"] > after_epoch
         except FileNotFoundError:
-            pass
-        time.sleep(0.005)
-    time.sleep(delay)
-    proc.send_signal(signal.SIGKILL)
-    proc.communicate()
-    assert proc.returncode == -signal.SIGKILL  # killed, not finished
+            return False
+
+    kill_process(proc, passed, delay)
 
 
 def _check_same_as_full(tmp_path, checkpoint, epochs):

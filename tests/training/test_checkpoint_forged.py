@@ -18,8 +18,8 @@ import pytest
 from trainkit import make_data
 
 import chainrule as cr
-from chainrule.archive import read_archive
 from chainrule.errors import ModelFileError
+from chainrule.saving.archive import read_archive
 
 N = 30
 
@@ -121,7 +121,7 @@ def _write_raw(path: Path, arrays: dict, meta: dict) -> None:
     import json
     import zipfile
 
-    from chainrule import archive
+    from chainrule.saving import archive
 
     manifest = [
         {"name": n, "dtype": np.asarray(a).dtype.str, "shape": list(np.shape(a))}
@@ -157,7 +157,7 @@ def test_an_untouched_checkpoint_still_resumes(
 
 
 def test_the_writer_refuses_the_nesting_the_reader_refuses() -> None:
-    from chainrule.archive import MAX_STATE_DEPTH, flatten_state, unflatten_state
+    from chainrule.saving.archive import MAX_STATE_DEPTH, flatten_state, unflatten_state
 
     arrays, tree = flatten_state(_nest(MAX_STATE_DEPTH))
     assert unflatten_state(tree, arrays) == _nest(MAX_STATE_DEPTH)

@@ -69,7 +69,7 @@ def score(
 ) -> tuple[dict[str, Any], Any, Any]:
     """(metrics, true values, predictions) of `model` on `frame` (see `evaluate`)."""
     from chainrule.cli.predict import predictions
-    from chainrule.report import classification_metrics, regression_metrics
+    from chainrule.cli.report import classification_metrics, regression_metrics
     from chainrule.tabular import TabularModel, encode_target
 
     io.require_column(frame, target, source)
@@ -183,7 +183,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError("--target COLUMN is required for this model")
     metrics, y, pred = score(model, frame, target, args.unknown, repr(str(args.data)))
     if args.report:
-        from chainrule.report import write_evaluation_report
+        from chainrule.cli.report import write_evaluation_report
 
         title = f"{args.data} ({metrics['n']} rows)"
         write_evaluation_report(args.report, metrics, y, pred, title=title)

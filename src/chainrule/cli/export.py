@@ -54,7 +54,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainrule.archive import atomic_open
+    from chainrule.saving.atomic import atomic_open
 
     model = io.read_model(args.model)
     proto = to_onnx(model, features_only=args.features_only)

@@ -135,7 +135,7 @@ def predict_encoded(model: Any, X: Any) -> Any:
 
 def score_of(model: Any, X: Array, y: Array) -> float:
     """The score ``chainrule train`` reports: accuracy, or R² in the target's own units."""
-    from chainrule.report import classification_metrics, regression_metrics
+    from chainrule.cli.report import classification_metrics, regression_metrics
 
     pred = predict_encoded(model, X)
     if model.task == "regression":

@@ -227,7 +227,7 @@ def _lecture() -> tuple[Any, dict[str, Any]]:
 
 def _write(graph: Any, path: Path) -> None:
     """Write the DOT text or its rendering to `path` atomically."""
-    from chainrule.report import write_text
+    from chainrule.cli.report import write_text
 
     suffix = path.suffix.lower().lstrip(".") or "dot"
     if suffix in ("dot", "gv"):

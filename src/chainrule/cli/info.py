@@ -141,11 +141,13 @@ def _check(meta: dict[str, Any], arrays: dict[str, Any]) -> None:
     the preprocessing are read back; the estimator classes (and scikit-learn, which they
     import, most of the start-up time) are not needed for that.
     """
-    from chainrule.modelfile import _NET, _labels_from_json, _smoke_test, build_network
+    from chainrule.saving.labels import labels_from_json
+    from chainrule.saving.modelfile import ESTIMATOR_NETWORK, check_network
+    from chainrule.saving.modelspec import rebuild_network
 
     content = meta.get("content")
     if content == "module":
-        _smoke_test(build_network(meta.get("network"), arrays), None, None)
+        check_network(rebuild_network(meta.get("network"), arrays), None, None)
         return
     fitted = (meta.get("estimator") or {}).get("fitted")
     if not isinstance(fitted, dict):
@@ -156,9 +158,9 @@ def _check(meta: dict[str, Any], arrays: dict[str, Any]) -> None:
     for key, v in (("n_features_in_", n_in), ("n_outputs_", n_out)):
         if isinstance(v, bool) or not isinstance(v, int) or v < 1:
             raise ValueError(f"{key} must be a positive integer")
-    _smoke_test(build_network(fitted.get("network"), arrays, _NET), n_in, n_out)
+    check_network(rebuild_network(fitted.get("network"), arrays, ESTIMATOR_NETWORK), n_in, n_out)
     if "classes" in fitted:
-        _labels_from_json(fitted.get("classes"), n_out)
+        labels_from_json(fitted.get("classes"), n_out)
     if content == "tabular":
         from chainrule.tabular import TabularPreprocessor
 
@@ -169,7 +171,7 @@ def _check(meta: dict[str, Any], arrays: dict[str, Any]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from chainrule.errors import ModelFileError
-    from chainrule.modelfile import read_header
+    from chainrule.saving.modelfile import read_header
 
     meta, arrays = read_header(io.check_input(args.model))
     try:  # the file is checked as 'predict' would use it

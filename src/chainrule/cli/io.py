@@ -1,7 +1,7 @@
 """Files in and out of the command line: tables (CSV, Parquet), model files, bundled data.
 
 Every error names the file and, where it can, the line or column; output files are written
-atomically (`chainrule.archive.atomic_open`), so a failed command leaves none behind.
+atomically (`chainrule.saving.atomic.atomic_open`), so a failed command leaves none behind.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
-from chainrule.archive import atomic_open
+from chainrule.saving.atomic import atomic_open
 
 DEFAULT_DIR = Path("out")
 DIGITS_TARGET = "digit"
@@ -334,6 +334,6 @@ def read_test_table(path: str | os.PathLike[str], sep: str | None, target: str) 
 
 def read_model(path: str | os.PathLike[str]) -> Any:
     """`chainrule.load(path)`, with a clear error for a missing file or a folder."""
-    from chainrule.modelfile import load
+    from chainrule.saving.modelfile import load
 
     return load(check_input(path))

@@ -128,7 +128,7 @@ def predictions(model: Any, frame: Any, *, proba: bool, unknown: str, source: st
 
     if isinstance(model, Module):
         from chainrule.autograd import Tensor, no_grad
-        from chainrule.modelspec import network_io
+        from chainrule.saving.modelspec import network_io
 
         n_in = network_io(model)[0] or frame.shape[1]
         X = numeric_matrix(frame, n_in, None, source)

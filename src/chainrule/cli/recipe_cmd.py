@@ -120,9 +120,9 @@ def _command(args: argparse.Namespace, report: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from chainrule.cli.options import names
-    from chainrule.modelfile import save
     from chainrule.recipe.report import write_report
     from chainrule.recipe.workflow import run_recipe
+    from chainrule.saving.modelfile import save
     from chainrule.tabular import TabularModel
 
     if args.cv < 2:

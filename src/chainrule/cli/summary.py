@@ -15,7 +15,7 @@ __all__ = ["compute_metrics", "predict_encoded", "print_summary", "training_leng
 
 def compute_metrics(model: Any, X_train: Any, y_train: Any, X_val: Any, y_val: Any) -> dict:
     """Metrics of the training and validation rows (validation: None without a split)."""
-    from chainrule.report import classification_metrics, regression_metrics
+    from chainrule.cli.report import classification_metrics, regression_metrics
 
     def score(X: Any, y: Any) -> dict[str, Any]:
         pred = predict_encoded(model, X)
@@ -38,7 +38,7 @@ def check_beats_baseline(metrics: dict[str, Any], y_train: Any, y_val: Any) -> N
     training class (classification, by accuracy). Divergence that keeps the loss finite (a huge
     learning rate, inputs scaled by 1e30) ends far below it: such a model is not saved.
     """
-    from chainrule.report import regression_metrics
+    from chainrule.cli.report import regression_metrics
 
     val = metrics.get("validation")
     if val is None or y_val is None or len(y_val) == 0:
@@ -106,7 +106,7 @@ def reproducing_command(
 
 
 def write_run_report(folder: str, model: Any, metrics: dict, fitted: Any, command: str) -> None:
-    from chainrule.report import write_report
+    from chainrule.cli.report import write_report
 
     if fitted.X_val is not None:
         X, y = fitted.X_val, fitted.y_val

@@ -130,11 +130,11 @@ def prepare(args: argparse.Namespace) -> Prepared:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainrule.archive import remove_stale_temporaries
     from chainrule.cli import summary
     from chainrule.cli.fitting import fit_table
     from chainrule.cli.options import estimator_kwargs, names, run_settings
-    from chainrule.modelfile import save
+    from chainrule.saving.atomic import remove_stale_temporaries
+    from chainrule.saving.modelfile import save
     from chainrule.tabular import TabularPreprocessor
 
     out = Path(args.out) if args.out else io.DEFAULT_DIR / "model.chainrule"

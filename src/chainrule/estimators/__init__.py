@@ -15,6 +15,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
         'installed: pip install "chainrule[sklearn]"'
     ) from exc
 
+from chainrule.estimators import serialize as _serialize  # noqa: F401  (registers with cr.save)
 from chainrule.estimators.classifier import MLPClassifier
 from chainrule.estimators.regressor import MLPRegressor
 

@@ -69,6 +69,8 @@ class BaseMLP(BaseEstimator):
     """
 
     # Class-level defaults, documented once in MLPClassifier's docstring.
+    # scikit-learn reads the hyperparameters from __init__'s signature (get_params, clone):
+    # each estimator must spell all of them out, hence the repeated signature.
     def __init__(
         self,
         hidden_layer_sizes: Sequence[int] | int = (100,),

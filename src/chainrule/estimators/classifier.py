@@ -189,6 +189,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     _is_classifier = True
 
+    # The signature scikit-learn requires (see the note on BaseMLP.__init__).
     def __init__(
         self,
         hidden_layer_sizes: Sequence[int] | int = (100,),

@@ -11,6 +11,7 @@ from sklearn.base import RegressorMixin
 from chainrule.estimators import ranges
 from chainrule.estimators.base import Array, BaseMLP
 from chainrule.estimators.params import REGRESSION_LOSS_CHOICES, Config
+from chainrule.training.metrics import r2
 
 
 class MLPRegressor(RegressorMixin, BaseMLP):
@@ -59,6 +60,7 @@ best_validation_score_, n_iter_, best_epoch_, stopped_by_, n_features_in_, featu
     True
     """
 
+    # The signature scikit-learn requires (see the note on BaseMLP.__init__).
     def __init__(
         self,
         loss: str = "squared_error",
@@ -171,20 +173,3 @@ best_validation_score_, n_iter_, best_epoch_, stopped_by_, n_features_in_, featu
         tags = super().__sklearn_tags__()
         tags.target_tags.multi_output = True
         return tags
-
-
-def r2(y: Array, y_pred: Array, sample_weight: Array | None = None) -> float:
-    """Coefficient of determination R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², averaged over targets.
-
-    A constant target counts as perfectly predicted (1) when the prediction is exact, else 0,
-    as in scikit-learn's `r2_score`.
-    """
-    y = y.reshape(len(y), -1).astype(np.float64)
-    y_pred = y_pred.reshape(len(y), -1).astype(np.float64)
-    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
-    w = w[:, None]
-    residual = (w * (y - y_pred) ** 2).sum(axis=0)
-    total = (w * (y - np.average(y, axis=0, weights=w[:, 0])) ** 2).sum(axis=0)
-    scores = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
-    scores = np.where((total == 0) & (residual == 0), 1.0, scores)
-    return float(scores.mean())

@@ -66,7 +66,7 @@ def to_onnx(model: Any, *, features_only: bool = False) -> Any:
     `features_only`), a fitted `MLPClassifier` / `MLPRegressor` or a `Module`.
     """
     from chainrule._version import __version__
-    from chainrule.modelspec import network_io
+    from chainrule.saving.modelspec import network_io
 
     onnx = require("onnx")
     tabular, estimator, network = parts(model)
@@ -166,7 +166,7 @@ def export_onnx(model: Any, path: str | os.PathLike[str], *, features_only: bool
     >>> session = onnxruntime.InferenceSession("iris.onnx")   # doctest: +SKIP
     >>> session.run(["label"], onnx_inputs(model, frame))      # doctest: +SKIP
     """
-    from chainrule.archive import atomic_open
+    from chainrule.saving.atomic import atomic_open
 
     proto = to_onnx(model, features_only=features_only)
     with atomic_open(path) as f:

@@ -12,9 +12,9 @@ import os
 import tempfile
 from pathlib import Path
 
-from chainrule.modelfile import save
 from chainrule.playground.config import Config
 from chainrule.playground.session import Session
+from chainrule.saving.modelfile import save
 
 __all__ = ["model_file", "python_code"]
 

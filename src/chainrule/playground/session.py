@@ -30,7 +30,7 @@ _OPTIMIZER_FIELDS = ("optimizer", "momentum", "beta1", "beta2", "rho")
 STEP_HISTORY = 300  # the minibatch losses of the last steps, whose noise shows the GD regime
 
 
-def make_optimizer(config: Config, params: list[Any]) -> optim.Optimizer:
+def optimizer_of(config: Config, params: list[Any]) -> optim.Optimizer:
     """The optimizer named in `config`, with its parameters."""
     lr = config.learning_rate
     if config.optimizer == "sgd":
@@ -71,7 +71,7 @@ class Session:
         self.model = build_network(c, self.rng)
         self.layers = layers_of(self.model)
         self.loss_fn = nn.BinaryCrossEntropy() if self.classification else nn.SquaredError()
-        self.optimizer = make_optimizer(c, list(self.model.parameters()))
+        self.optimizer = optimizer_of(c, list(self.model.parameters()))
         self.epoch = 0
         self.steps = 0
         self._order = self.rng.permutation(len(self.x_train))
@@ -107,7 +107,7 @@ class Session:
                 raise
             return True
         if changed & set(_OPTIMIZER_FIELDS):
-            self.optimizer = make_optimizer(new, list(self.model.parameters()))
+            self.optimizer = optimizer_of(new, list(self.model.parameters()))
         elif "learning_rate" in changed:
             for group in self.optimizer.param_groups:
                 group["lr"] = new.learning_rate

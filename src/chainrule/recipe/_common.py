@@ -12,10 +12,8 @@ import numpy as np
 from chainrule.plotting import _axes as axes  # noqa: F401
 from chainrule.rng import as_generator
 
-TASKS = ("classification", "regression")
-# As `chainrule.tabular.infer_task` (the command line): an integer target with at most this
-# many distinct values is taken to be class labels.
-MAX_INFERRED_CLASSES = 20
+# One rule for the task: the command line's (`chainrule.tabular.infer_task`).
+from chainrule.tabular.target import TASKS, task_of_numbers
 
 
 def infer_task(y: Any) -> str:
@@ -28,12 +26,7 @@ def infer_task(y: Any) -> str:
     y = np.asarray(y)
     if y.dtype.kind not in "iuf":
         return "classification"
-    values = y[np.isfinite(y)] if y.dtype.kind == "f" else y
-    if len(values) == 0 or np.any(values != np.round(values)):
-        return "regression"
-    n_unique = len(np.unique(values))
-    limit = min(MAX_INFERRED_CLASSES, max(2, len(values) // 5))
-    return "classification" if n_unique <= limit else "regression"
+    return task_of_numbers(y[~np.isnan(y)] if y.dtype.kind == "f" else y)
 
 
 def check_task(task: Any, y: Any) -> str:

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from chainrule._version import __version__
-from chainrule.archive import atomic_open
 from chainrule.plot_style import BEST, MUTED, TRAIN, png_bytes, style_context
 from chainrule.recipe._common import fmt, markdown_table
 from chainrule.recipe.workflow import RecipeResult
+from chainrule.saving.atomic import atomic_open
 
 __all__ = ["Figures", "write_bytes", "write_report"]
 

@@ -94,7 +94,9 @@ def _preprocess(X: Any, train: np.ndarray, test: np.ndarray, categorical: Any) -
 
 
 def _test_scores(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str, float]:
-    from sklearn.metrics import accuracy_score, f1_score, mean_absolute_error, r2_score
+    from sklearn.metrics import accuracy_score, f1_score
+
+    from chainrule.training.metrics import mae, mse, r2
 
     if task == "classification":
         return {
@@ -102,9 +104,9 @@ def _test_scores(task: str, y_true: np.ndarray, y_pred: np.ndarray) -> dict[str,
             "f1_macro": float(f1_score(y_true, y_pred, average="macro", zero_division=0)),
         }
     return {
-        "r2": float(r2_score(y_true, y_pred)),
-        "mae": float(mean_absolute_error(y_true, y_pred)),
-        "rmse": float(np.sqrt(np.mean((y_true - y_pred) ** 2))),
+        "r2": r2(y_true, y_pred),
+        "mae": mae(y_true, y_pred),
+        "rmse": float(np.sqrt(mse(y_true, y_pred))),
     }
 
 

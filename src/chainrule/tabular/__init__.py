@@ -12,9 +12,11 @@ words and gaps. `TabularPreprocessor` learns, from the training table,
 `TabularModel` is that preprocessing, an `MLPClassifier` / `MLPRegressor`, and the target's
 own mapping (class labels, or the regression target's μ and s), so that it takes raw rows and
 answers in the original label values. Everything here is JSON (`to_json` / `from_json`):
-`chainrule.modelfile` stores it without pickle. pandas is needed to fit and transform.
+`chainrule.saving.modelfile` stores it without pickle (see `tabular.serialize`). pandas is
+needed to fit and transform.
 """
 
+from chainrule.tabular import serialize as _serialize  # noqa: F401  (registers with cr.save)
 from chainrule.tabular.columns import first_row
 from chainrule.tabular.model import TabularModel
 from chainrule.tabular.preprocessor import TabularPreprocessor

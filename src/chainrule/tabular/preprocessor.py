@@ -209,7 +209,7 @@ def _check_categories(cats: list[str], label: str, *, warn: bool) -> None:
     """Refuse, before training, a column the model could not hold; warn on a half-numeric one.
 
     Each category becomes an input of the network and its name goes into the model file, whose
-    description is limited (`chainrule.archive.MAX_META_BYTES`): a column of free text or ids
+    description is limited (`chainrule.saving.archive.MAX_META_BYTES`): a column of free text or ids
     would train for minutes and then fail to save.
     """
     if len(cats) > MAX_CATEGORIES:

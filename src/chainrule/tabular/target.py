@@ -29,15 +29,22 @@ def infer_task(y: Any) -> str:
             y, f"target column {y.name!r}", hint="--task classification to treat it as labels"
         )
         return "classification"
-    values = y.dropna().to_numpy(dtype=np.float64)
+    return task_of_numbers(y.dropna().to_numpy(dtype=np.float64))
+
+
+def task_of_numbers(values: Array) -> str:
+    """`infer_task` for a numeric target whose missing values (NaN) are left out.
+
+    Labels if every value is a whole number and at most ``min(MAX_INFERRED_CLASSES,
+    max(2, n // 5))`` distinct values occur; otherwise (fractions, infinities, no values)
+    a regression target. NumPy only: the recipe uses it on arrays.
+    """
+    values = np.asarray(values, dtype=np.float64)
     if len(values) == 0 or not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
         return "regression"
     n_unique = len(np.unique(values))
-    return (
-        "classification"
-        if n_unique <= min(MAX_INFERRED_CLASSES, max(2, len(values) // 5))
-        else "regression"
-    )
+    limit = min(MAX_INFERRED_CLASSES, max(2, len(values) // 5))
+    return "classification" if n_unique <= limit else "regression"
 
 
 def encode_target(y: Any, task: str, name: str) -> Array:

@@ -190,7 +190,7 @@ class EarlyStopping(Callback):
 class ModelCheckpoint(Callback):
     """Save everything a run needs to continue: ``cr.fit(..., resume_from=path)``.
 
-    The file (a chainrule archive, see `chainrule.archive`) holds the model's state dict, the
+    The file (a chainrule archive, see `chainrule.saving.archive`) holds the model's state dict, the
     optimizer's state, the schedule's and callbacks' states, every random generator's state,
     the number of finished epochs and the history. It is written atomically (a temporary file,
     fsync, rename), so a crash leaves the previous checkpoint intact. A run killed at any moment
@@ -216,7 +216,7 @@ class ModelCheckpoint(Callback):
 
     def on_train_begin(self, trainer: TrainerLike) -> None:
         if "{" not in self.path and os.path.isdir(os.path.dirname(os.path.abspath(self.path))):
-            from chainrule.archive import remove_stale_temporaries
+            from chainrule.saving.atomic import remove_stale_temporaries
 
             remove_stale_temporaries(self.path)  # left by an earlier run killed mid-write
 

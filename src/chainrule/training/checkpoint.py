@@ -5,7 +5,7 @@ dict, the optimizer's state, the states of the callbacks (early-stopping counter
 learning-rate schedule), the state of every random generator involved (the shuffling one, the
 library's default one, any a module such as `Dropout` holds), the number of finished epochs,
 the history, and the validation split. Arrays go into the archive's arrays, everything else
-into its JSON (see `chainrule.archive.flatten_state`); nothing is pickled.
+into its JSON (see `chainrule.saving.state.flatten_state`); nothing is pickled.
 """
 
 from __future__ import annotations
@@ -18,8 +18,9 @@ from typing import Any
 import numpy as np
 
 from chainrule import rng as _rng
-from chainrule.archive import flatten_state, read_archive, unflatten_state, write_archive
 from chainrule.errors import ModelFileError
+from chainrule.saving.archive import read_archive, write_archive
+from chainrule.saving.state import flatten_state, unflatten_state
 from chainrule.training.protocol import TrainerLike
 
 KIND = "chainrule-checkpoint"
@@ -27,7 +28,7 @@ VERSION = 1
 
 
 def save_checkpoint(path: str | os.PathLike[str], trainer: TrainerLike) -> None:
-    """Write `trainer`'s state to `path` atomically (see `chainrule.archive.write_archive`)."""
+    """Write `trainer`'s state to `path` atomically (`chainrule.saving.archive.write_archive`)."""
     arrays, tree = flatten_state(trainer.state_dict())
     write_archive(path, arrays, {"kind": KIND, "version": VERSION, "state": tree})
 

@@ -15,7 +15,7 @@ import math
 import os
 from typing import IO, Any
 
-from chainrule.archive import atomic_open
+from chainrule.saving.atomic import atomic_open
 from chainrule.training.callbacks import Callback
 from chainrule.training.protocol import TrainerLike
 

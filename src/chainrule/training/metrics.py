@@ -50,6 +50,24 @@ def mae(y_true: Array, y_pred: Array) -> float:
     return float(np.mean(np.abs(diff)))
 
 
+def r2(y: Array, y_pred: Array, sample_weight: Array | None = None) -> float:
+    """Coefficient of determination R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², averaged over targets.
+
+    A constant target counts as perfectly predicted (1) when the prediction is exact, else 0,
+    as in scikit-learn's `r2_score`. The one R² of chainrule: the estimators' `score`, the
+    command line's metrics and the recipe's test scores all use it.
+    """
+    y = np.asarray(y).reshape(len(y), -1).astype(np.float64)
+    y_pred = np.asarray(y_pred).reshape(len(y), -1).astype(np.float64)
+    w = np.ones(len(y)) if sample_weight is None else np.asarray(sample_weight, np.float64)
+    w = w[:, None]
+    residual = (w * (y - y_pred) ** 2).sum(axis=0)
+    total = (w * (y - np.average(y, axis=0, weights=w[:, 0])) ** 2).sum(axis=0)
+    scores = np.where(total > 0, 1 - residual / np.where(total > 0, total, 1), 0.0)
+    scores = np.where((total == 0) & (residual == 0), 1.0, scores)
+    return float(scores.mean())
+
+
 METRICS: dict[str, Metric] = {"accuracy": accuracy, "acc": accuracy, "mse": mse, "mae": mae}
 
 

@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-import contextlib
 import io
 import json
 import os
 import pickle
 import random
-import signal
-import subprocess
-import sys
-import textwrap
 import zipfile
 
 import numpy as np
 import pytest
 
-from chainrule.archive import (
+from chainrule.errors import ModelFileError
+from chainrule.saving.archive import (
     META_ENTRY,
     flatten_state,
     read_archive,
@@ -25,7 +21,7 @@ from chainrule.archive import (
     unflatten_state,
     write_archive,
 )
-from chainrule.errors import ModelFileError
+from killkit import kill_a_writer
 
 DTYPES = [
     "bool",
@@ -342,38 +338,18 @@ def test_unflatten_state_reports_missing_arrays():
 
 
 # ---------------------------------------------------------------------- atomic writes
-_WRITER = textwrap.dedent(
-    """
-    import sys
-    import numpy as np
-    from chainrule.archive import write_archive
-
-    path = sys.argv[1]
-    versions = [np.full(500_000, float(v)) for v in (1, 2)]
-    print("ready", flush=True)
-    k = 0
-    while True:
-        v = k % 2 + 1
-        write_archive(path, {"w": versions[v - 1], "tail": np.full(3, v)}, {"version": v})
-        k += 1
-    """
-)
-
-
 def _kill_writer_repeatedly(tmp_path, kills: int, seed: int) -> None:
     path = tmp_path / "atomic.crz"
-    write_archive(path, {"w": np.full(500_000, 1.0), "tail": np.full(3, 1)}, {"version": 1})
+    versions = [np.full(500_000, float(v)) for v in (1, 2)]
+
+    def write(v: int) -> None:
+        write_archive(path, {"w": versions[v - 1], "tail": np.full(3, v)}, {"version": v})
+
+    write(1)
     rnd = random.Random(seed)
     for _ in range(kills):
-        proc = subprocess.Popen(
-            [sys.executable, "-c", _WRITER, str(path)], stdout=subprocess.PIPE, text=True
-        )
-        assert proc.stdout is not None and proc.stdout.readline().strip() == "ready"
         # A write of 4 MB takes a few milliseconds: the kill lands at a random point of one.
-        with contextlib.suppress(subprocess.TimeoutExpired):
-            proc.wait(timeout=rnd.uniform(0.0, 0.05))
-        proc.send_signal(signal.SIGKILL)
-        assert proc.wait() == -signal.SIGKILL
+        kill_a_writer(tmp_path, write, rnd.uniform(0.0, 0.05))
         arrays, meta = read_archive(path)  # always loads: the old version or the new one
         v = meta["version"]
         assert v in (1, 2)
@@ -387,12 +363,12 @@ def _kill_writer_repeatedly(tmp_path, kills: int, seed: int) -> None:
     assert os.listdir(tmp_path) == ["atomic.crz"]
 
 
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
 def test_killed_writer_never_leaves_a_broken_file(tmp_path):
     _kill_writer_repeatedly(tmp_path, kills=20, seed=0)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs POSIX signals")
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
 def test_killed_writer_never_leaves_a_broken_file_many_times(tmp_path):
     _kill_writer_repeatedly(tmp_path, kills=150, seed=1)

@@ -15,8 +15,8 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule import archive
-from chainrule.archive import read_archive
+from chainrule.saving import archive
+from chainrule.saving.archive import read_archive
 
 RNG = np.random.default_rng(0)
 N_CLASSES = 40

@@ -17,10 +17,12 @@ anything (entries are stored uncompressed, so nothing can expand: no zip bombs),
 renames it over the target (`os.replace`, atomic on POSIX and Windows) and fsyncs the folder:
 a crash at any moment leaves either the old file or the new one, never a mixture. A crash may
 leave a stray ``.<name>.<random>.tmp`` file beside the target, which is safe to delete
-(`remove_stale_temporaries`; `ModelCheckpoint` does it when training starts).
+(`remove_stale_temporaries`; `ModelCheckpoint` does it when training starts). The atomic
+replacement lives in `chainrule.saving.atomic`.
 
 Nested state with arrays inside (an optimizer's ``state_dict()``) goes through `flatten_state`
-(arrays out, JSON with references left) and back through `unflatten_state`.
+(arrays out, JSON with references left) and back through `unflatten_state`
+(`chainrule.saving.state`).
 """
 
 from __future__ import annotations
@@ -28,11 +30,8 @@ from __future__ import annotations
 import errno
 import json
 import os
-import secrets
-import stat
 import zipfile
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager, suppress
+from collections.abc import Mapping
 from typing import IO, Any
 
 import numpy as np
@@ -40,6 +39,21 @@ import numpy.typing as npt
 
 from chainrule._version import __version__
 from chainrule.errors import ModelFileError
+from chainrule.saving.atomic import atomic_open, remove_stale_temporaries
+from chainrule.saving.state import MAX_STATE_DEPTH, flatten_state, unflatten_state
+
+# `atomic_open` and the state helpers are part of this module's interface too.
+__all__ = [
+    "MAX_ENTRIES",
+    "MAX_META_BYTES",
+    "MAX_STATE_DEPTH",
+    "atomic_open",
+    "flatten_state",
+    "read_archive",
+    "remove_stale_temporaries",
+    "unflatten_state",
+    "write_archive",
+]
 
 Array = npt.NDArray[Any]
 
@@ -54,12 +68,8 @@ META_ENTRY = "chainrule.json"
 MAX_META_BYTES = 16 << 20
 MAX_META_CONTAINERS = 1 << 18
 MAX_ENTRIES = 1 << 18
-# Nested state (`flatten_state`) deeper than this is refused on both sides: real state is a
-# handful of levels deep, and rebuilding a forged 500-level tree would overflow the stack.
-MAX_STATE_DEPTH = 64
 # Numeric dtypes only: kind -> allowed item sizes in bytes.
 _DTYPES = {"b": (1,), "i": (1, 2, 4, 8), "u": (1, 2, 4, 8), "f": (2, 4, 8), "c": (8, 16)}
-_MARKERS = ("__array__", "__scalar__", "__tuple__", "__dict__")
 _CHUNK = 16 << 20  # read arrays this many bytes at a time
 
 
@@ -72,82 +82,6 @@ def _dtype_ok(dt: np.dtype[Any]) -> bool:
 
 
 # ---------------------------------------------------------------------------- writing
-@contextmanager
-def atomic_open(path: str | os.PathLike[str]) -> Iterator[IO[bytes]]:
-    """A binary file that replaces `path` only once the ``with`` block has finished.
-
-    The data goes to a temporary file in the same folder (so the final rename cannot cross
-    file systems), is flushed and fsynced, then renamed over `path`; the folder is fsynced so
-    the rename itself survives a power loss. If the block raises, `path` is left untouched.
-
-    A file replaced keeps its permission bits (a 0600 model stays 0600); a new one gets 0666
-    filtered by the umask, as `open` gives. A symbolic link at `path` is replaced by the new
-    file, as `os.replace` does: the file it pointed to is left unchanged.
-    """
-    path = os.path.abspath(os.fspath(path))
-    folder, base = os.path.split(path)
-    if not os.path.isdir(folder):
-        raise FileNotFoundError(errno.ENOENT, f"folder {folder!r} does not exist", folder)
-    tmp = os.path.join(folder, f".{base}.{secrets.token_hex(6)}.tmp")
-    # 0o666 filtered by the umask, like an ordinary open(); O_EXCL never reuses a stray file.
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0), 0o666)
-    try:
-        _keep_mode(fd, path)
-        with os.fdopen(fd, "wb") as f:
-            yield f
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        with suppress(OSError):
-            os.unlink(tmp)
-        raise
-    _fsync_folder(folder)
-
-
-def _keep_mode(fd: int, path: str) -> None:
-    """Give the temporary file `fd` the permission bits of the regular file at `path`."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if stat.S_ISREG(st.st_mode) and hasattr(os, "fchmod"):
-        os.fchmod(fd, stat.S_IMODE(st.st_mode))
-
-
-def remove_stale_temporaries(path: str | os.PathLike[str]) -> int:
-    """Delete the temporary files that writes of `path` killed mid-way left; return how many.
-
-    Only names `atomic_open` makes for this target (``.<name>.<12 hex digits>.tmp``) are
-    touched. Call it when no other process is writing `path`.
-    """
-    folder, base = os.path.split(os.path.abspath(os.fspath(path)))
-    prefix, removed = f".{base}.", 0
-    for name in os.listdir(folder):
-        token = name[len(prefix) : -len(".tmp")]
-        ours = name.startswith(prefix) and name.endswith(".tmp") and len(token) == 12
-        if ours and all(c in "0123456789abcdef" for c in token):
-            with suppress(FileNotFoundError):
-                os.unlink(os.path.join(folder, name))
-                removed += 1
-    return removed
-
-
-def _fsync_folder(folder: str) -> None:
-    if os.name != "posix":  # Windows cannot open a folder; its rename is durable enough
-        return
-    try:
-        fd = os.open(folder, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    except OSError:
-        return
-    try:
-        os.fsync(fd)
-    except OSError:  # some file systems do not support it; the rename still happened
-        pass
-    finally:
-        os.close(fd)
-
-
 def write_archive(
     path: str | os.PathLike[str], arrays: Mapping[str, Any], meta: Mapping[str, Any] | None = None
 ) -> None:
@@ -220,7 +154,7 @@ def _check_json(x: Any, where: str) -> None:
             if not isinstance(k, str):
                 raise ValueError(
                     f"{where} has the key {k!r}, which is not a string; JSON would turn it "
-                    "into one (use chainrule.archive.flatten_state for such state)"
+                    "into one (use chainrule.saving.state.flatten_state for such state)"
                 )
             _check_json(v, f"{where}[{k!r}]")
         return
@@ -230,7 +164,7 @@ def _check_json(x: Any, where: str) -> None:
         return
     raise ValueError(
         f"{where} is a {type(x).__name__}; archive metadata holds only JSON data "
-        "(arrays go in the arrays, or through chainrule.archive.flatten_state)"
+        "(arrays go in the arrays, or through chainrule.saving.state.flatten_state)"
     )
 
 
@@ -463,96 +397,3 @@ def _read_npy(
     if not dtype.isnative:
         arr = arr.astype(dtype.newbyteorder("="))
     return arr
-
-
-# ---------------------------------------------------------------------------- nested state
-def flatten_state(tree: Any, prefix: str = "") -> tuple[dict[str, Array], Any]:
-    """Split nested state into arrays and JSON data that refers to them.
-
-    Arrays become ``{"__array__": name}``, NumPy scalars ``{"__scalar__": name}`` (so their
-    dtype survives), tuples ``{"__tuple__": [...]}`` and dicts with non-string keys (an
-    optimizer's per-parameter state) ``{"__dict__": [[key, value], ...]}``. Python numbers,
-    strings, booleans and None stay as they are. `unflatten_state` reverses it exactly.
-
-    Returns
-    -------
-    arrays : dict of str to numpy.ndarray
-        Named by their path in `tree` (after `prefix`); not copied.
-    json_tree : JSON data
-    """
-    arrays: dict[str, Array] = {}
-
-    def name_for(path: str) -> str:
-        name, k = prefix + path.strip("/"), 1
-        while name in arrays:
-            name, k = f"{prefix}{path.strip('/')}#{k}", k + 1
-        return name or "value"
-
-    def walk(x: Any, path: str, depth: int = 0) -> Any:
-        if x is None or isinstance(x, str | bool | int | float):
-            return x
-        if depth > MAX_STATE_DEPTH:
-            raise ValueError(f"state nested more than {MAX_STATE_DEPTH} levels deep at {path!r}")
-        if isinstance(x, np.ndarray | np.generic):
-            name = name_for(path)
-            arrays[name] = np.asarray(x)
-            return {"__array__" if isinstance(x, np.ndarray) else "__scalar__": name}
-        if isinstance(x, tuple):
-            return {"__tuple__": [walk(v, f"{path}/{i}", depth + 1) for i, v in enumerate(x)]}
-        if isinstance(x, list):
-            return [walk(v, f"{path}/{i}", depth + 1) for i, v in enumerate(x)]
-        if isinstance(x, Mapping):
-            plain = all(isinstance(k, str) for k in x) and not (
-                len(x) == 1 and next(iter(x)) in _MARKERS
-            )
-            if plain:
-                return {k: walk(v, f"{path}/{k}", depth + 1) for k, v in x.items()}
-            return {
-                "__dict__": [
-                    [walk(k, path, depth + 1), walk(v, f"{path}/{k}", depth + 1)]
-                    for k, v in x.items()
-                ]
-            }
-        raise ValueError(
-            f"cannot store a {type(x).__name__} at {path or '/'!r}: state may hold only "
-            "numbers, strings, None, lists, tuples, dicts and NumPy arrays"
-        )
-
-    return arrays, walk(tree, "")
-
-
-def unflatten_state(json_tree: Any, arrays: Mapping[str, Array]) -> Any:
-    """Rebuild the state `flatten_state` split.
-
-    Raises ModelFileError if an array is missing or the tree is nested more than
-    `MAX_STATE_DEPTH` levels deep (checked before descending, so never a RecursionError).
-    """
-
-    def get(name: Any) -> Array:
-        if not isinstance(name, str) or name not in arrays:
-            raise ModelFileError(f"the state refers to a missing array {name!r}")
-        return arrays[name]
-
-    def walk(x: Any, depth: int) -> Any:
-        if not isinstance(x, list | dict):
-            return x
-        if depth > MAX_STATE_DEPTH:
-            raise ModelFileError(f"the state is nested more than {MAX_STATE_DEPTH} levels deep")
-        if isinstance(x, list):
-            return [walk(v, depth + 1) for v in x]
-        if len(x) == 1:
-            ((key, value),) = x.items()
-            if key == "__array__":
-                return get(value)
-            if key == "__scalar__":
-                return get(value)[()]
-            if key == "__tuple__" and isinstance(value, list):
-                return tuple(walk(v, depth + 1) for v in value)
-            if key == "__dict__" and isinstance(value, list):
-                try:
-                    return {walk(k, depth + 1): walk(v, depth + 1) for k, v in value}
-                except (TypeError, ValueError) as exc:
-                    raise ModelFileError(f"malformed dict in the state: {exc}") from exc
-        return {k: walk(v, depth + 1) for k, v in x.items()}
-
-    return walk(json_tree, 0)

@@ -5,11 +5,6 @@ from __future__ import annotations
 import json
 import os
 import pickle
-import signal
-import subprocess
-import sys
-import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -18,8 +13,9 @@ from hypothesis import strategies as st
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.archive import read_archive, write_archive
-from chainrule.modelfile import MODEL_VERSION
+from chainrule.saving.archive import read_archive, write_archive
+from chainrule.saving.modelfile import MODEL_VERSION
+from killkit import kill_a_writer
 
 RNG = np.random.default_rng(0)
 X = RNG.normal(size=(60, 4)).astype(np.float32)
@@ -382,41 +378,21 @@ def test_fuzzed_descriptions_never_crash(tmp_path_factory, data):
 
 
 # ---------------------------------------------------------------------------- crashes
-SAVER = textwrap.dedent(
-    """
-    import sys
-    import numpy as np
-    import chainrule as cr
-    path = sys.argv[1]
-    k = 0
-    while True:
-        k += 1
+@pytest.mark.slow
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork and SIGKILL")
+def test_killed_saves_never_leave_a_half_written_file(tmp_path):
+    path = tmp_path / "model"
+
+    def save(k: int) -> None:
         net = cr.nn.Sequential(cr.nn.Dense(300, 300), cr.nn.ReLU(), cr.nn.Dense(300, 10))
         for p in net.parameters():
             p.data[...] = k
         cr.save(net, path)
-        print(k, flush=True)
-    """
-)
 
-
-@pytest.mark.slow
-@pytest.mark.skipif(os.name != "posix", reason="SIGKILL is POSIX")
-def test_killed_saves_never_leave_a_half_written_file(tmp_path):
-    script = tmp_path / "saver.py"
-    script.write_text(SAVER)
-    path = tmp_path / "model"
     rng = np.random.default_rng(2)
     kills = 0
     for _ in range(8):
-        proc = subprocess.Popen(
-            [sys.executable, str(script), str(path)], stdout=subprocess.PIPE, text=True
-        )
-        proc.stdout.readline()  # at least one save finished
-        time.sleep(float(rng.uniform(0.0, 0.3)))
-        proc.send_signal(signal.SIGKILL)
-        proc.wait()
-        proc.stdout.close()
+        kill_a_writer(tmp_path, save, float(rng.uniform(0.0, 0.3)))  # after one save finished
         kills += 1
         net = cr.load(path)  # the old or the new version, never a mixture
         weights = [p.data for p in net.parameters()]

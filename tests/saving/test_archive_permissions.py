@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.archive import atomic_open
+from chainrule.saving.atomic import atomic_open
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX permission bits")
 

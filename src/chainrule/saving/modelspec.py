@@ -7,7 +7,7 @@ and constructor arguments::
         {"type": "Dense", "in_features": 64, "out_features": 32, "bias": true},
         {"type": "ReLU"}, ...]}
 
-`build_network` rebuilds the modules from such a tree. Only the types in `LAYERS` exist for it:
+`rebuild_network` rebuilds the modules from such a tree. Only the types in `LAYERS` exist for it:
 the type name is a key of that table, never something to import, so a file cannot make
 loading run code. Each argument is type-checked, and each layer's weights must be present in
 the file with the shapes its arguments imply *before* the layer allocates anything, so an
@@ -37,7 +37,7 @@ from chainrule.nn import (
     Tanh,
 )
 
-__all__ = ["LAYERS", "build_network", "describe_network", "network_io"]
+__all__ = ["LAYERS", "describe_network", "network_io", "rebuild_network"]
 
 Array = npt.NDArray[Any]
 MAX_DEPTH = 32
@@ -160,7 +160,7 @@ def describe_network(module: Module) -> dict[str, Any]:
     return spec
 
 
-def build_network(spec: Any, arrays: Mapping[str, Array], prefix: str = "") -> Module:
+def rebuild_network(spec: Any, arrays: Mapping[str, Array], prefix: str = "") -> Module:
     """The module described by `spec`, holding the weights ``arrays[prefix + name]``.
 
     Raises
@@ -209,10 +209,3 @@ def network_io(module: Module) -> tuple[int | None, int | None]:
     if not widths:
         return None, None
     return widths[0][0], widths[-1][1]
-
-
-def dtype_name(module: Module) -> str:
-    """The floating dtype of the module's parameters ("float32" if it has none)."""
-    for p in module.parameters():
-        return np.dtype(p.data.dtype).name
-    return "float32"

@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.archive import atomic_open
 from chainrule.plot_style import styled
+from chainrule.saving.atomic import atomic_open
 
 __all__ = [
     "classification_metrics",
@@ -123,16 +123,17 @@ def probability_metrics(
 def regression_metrics(y_true: Any, y_pred: Any) -> dict[str, Any]:
     """R² = 1 − Σ(y − ŷ)² / Σ(y − ȳ)², mean absolute error and root mean squared error.
 
-    Computed by scikit-learn; R² is 0 for a constant target (1 if predicted exactly).
+    R² (`chainrule.training.metrics.r2`) is 0 for a constant target (1 if predicted
+    exactly), and 0 for a single row.
     """
-    from sklearn.metrics import mean_absolute_error, mean_squared_error, r2_score
+    from chainrule.training.metrics import mae, mse, r2
 
     y = np.asarray(y_true, dtype=np.float64).ravel()
     p = np.asarray(y_pred, dtype=np.float64).ravel()
     return {
-        "r2": float(r2_score(y, p)) if len(y) > 1 else 0.0,
-        "mae": float(mean_absolute_error(y, p)),
-        "rmse": math.sqrt(float(mean_squared_error(y, p))),
+        "r2": r2(y, p) if len(y) > 1 else 0.0,
+        "mae": mae(y, p),
+        "rmse": math.sqrt(mse(y, p)),
         "n": len(y),
     }
 

@@ -1,0 +1,183 @@
+"""How an `MLPClassifier` / `MLPRegressor` is stored in a model file (`cr.save` / `cr.load`).
+
+The record is JSON: the class name (looked up in a fixed table, never imported by name), the
+hyperparameters as `get_params` gives them, and the fitted state (the network's architecture,
+sizes, curves, history, class labels); the network's weights go to the arrays under
+``estimator.model.``. Importing `chainrule.estimators` registers this kind with
+`chainrule.saving.modelfile`.
+"""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any
+
+import numpy as np
+
+from chainrule.estimators.base import _architecture
+from chainrule.estimators.classifier import MLPClassifier
+from chainrule.estimators.params import validate
+from chainrule.estimators.regressor import MLPRegressor
+from chainrule.saving.labels import labels_from_json, labels_json
+from chainrule.saving.modelfile import ESTIMATOR_NETWORK, check_network, register_kind
+from chainrule.saving.modelspec import describe_network, rebuild_network
+from chainrule.training import History
+
+__all__ = ["build_estimator", "describe_estimator"]
+
+_CLASSES = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
+_FITTED_FLOATS = ("best_loss_", "best_validation_score_")
+
+
+def _json_param(key: str, value: Any) -> Any:
+    """A hyperparameter as JSON (None where it cannot be stored: callbacks, generators)."""
+    if key == "callbacks":
+        return None
+    if key == "augment":
+        return _augment_json(value)
+    if key == "dtype":
+        return np.dtype(value).name
+    if key == "class_weight" and isinstance(value, dict):
+        # [[label, weight], ...]: JSON object keys would turn int labels into strings.
+        return [[_json_param("label", k), float(w)] for k, w in value.items()]
+    if key == "hidden_layer_sizes" and not isinstance(value, int | np.integer):
+        return [int(n) for n in value]
+    if isinstance(value, np.generic):
+        value = value.item()
+    if value is None or isinstance(value, str | bool | int | float):
+        return value
+    return None  # e.g. random_state=np.random.Generator: not reproducible from a file
+
+
+def _augment_json(value: Any) -> Any:
+    """`augment` by name(s); a function cannot be stored (files hold no code): dropped, warned.
+
+    It only shapes training, so the loaded estimator predicts the same; a refit of it trains
+    without that augmentation unless `augment` is set again.
+    """
+    if value is None or isinstance(value, str):
+        return value
+    if isinstance(value, list | tuple) and all(isinstance(v, str) for v in value):
+        return list(value)
+    warnings.warn(
+        f"augment={value!r} includes a function, which a model file cannot hold; it is saved "
+        "as augment=None (predictions are unaffected; set augment again before refitting)",
+        UserWarning,
+        stacklevel=4,
+    )
+    return None
+
+
+def describe_estimator(est: Any, arrays: dict[str, Any], *, require_fitted: bool) -> dict:
+    name = type(est).__name__
+    if type(est) not in (MLPClassifier, MLPRegressor):
+        raise ValueError(f"cannot save the estimator {name}")
+    params = {k: _json_param(k, v) for k, v in est.get_params(deep=False).items()}
+    spec: dict[str, Any] = {"class": name, "params": params, "fitted": None}
+    if not hasattr(est, "model_"):
+        if require_fitted:
+            raise ValueError(f"the {name} is not fitted")
+        return spec
+    fitted: dict[str, Any] = {
+        "network": describe_network(est.model_),
+        "dtype": np.dtype(est._dtype).name,
+        "n_features_in_": int(est.n_features_in_),
+        "n_outputs_": int(est.n_outputs_),
+        "n_iter_": int(getattr(est, "n_iter_", 0)),
+        "best_epoch_": int(getattr(est, "best_epoch_", getattr(est, "n_iter_", 0))),
+        "stopped_by_": str(getattr(est, "stopped_by_", "epochs")),
+        "loss_curve_": [float(v) for v in getattr(est, "loss_curve_", [])],
+        "validation_scores_": (
+            None
+            if getattr(est, "validation_scores_", None) is None
+            else [float(v) for v in est.validation_scores_]
+        ),
+    }
+    for key in _FITTED_FLOATS:
+        value = getattr(est, key, None)
+        fitted[key] = None if value is None else float(value)
+    if hasattr(est, "feature_names_in_"):
+        fitted["feature_names_in_"] = [str(v) for v in est.feature_names_in_]
+    if hasattr(est, "history_"):
+        fitted["history"] = est.history_.state_dict()
+    if name == "MLPClassifier":
+        fitted["multilabel"] = bool(est._multilabel)
+        fitted["classes"] = labels_json(est.classes_)
+    spec["fitted"] = fitted
+    arrays.update({ESTIMATOR_NETWORK + k: v for k, v in est.model_.state_dict().items()})
+    return spec
+
+
+def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
+    if not isinstance(spec, dict) or spec.get("class") not in _CLASSES:
+        raise ValueError("the estimator record is missing or names an unknown class")
+    cls = _CLASSES[spec["class"]]
+    stored = spec.get("params")
+    if not isinstance(stored, dict):
+        raise ValueError("the estimator's hyperparameters are missing")
+    known = cls().get_params(deep=False)
+    params = {k: v for k, v in stored.items() if k in known and k != "callbacks"}
+    if isinstance(params.get("hidden_layer_sizes"), list):
+        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    weights = params.get("class_weight")
+    if isinstance(weights, list):
+        if not all(isinstance(p, list) and len(p) == 2 for p in weights):
+            raise ValueError(f"class_weight must be [[label, weight], ...], got {weights!r}")
+        params["class_weight"] = {label: w for label, w in weights}
+    seed = params.get("random_state")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"random_state must be a non-negative integer or null, got {seed!r}")
+    est = cls(**params)
+    config = validate(est.get_params())  # every value checked as fit would
+    fitted = spec.get("fitted")
+    if fitted is None:
+        if arrays:  # an unfitted estimator has no weights: the two records disagree
+            raise ValueError("the file holds weights but no fitted state")
+        return est
+    if not isinstance(fitted, dict):
+        raise ValueError("the fitted state is malformed")
+    model = rebuild_network(fitted.get("network"), arrays, ESTIMATOR_NETWORK)
+    n_in, n_out = fitted.get("n_features_in_"), fitted.get("n_outputs_")
+    for key, v in (("n_features_in_", n_in), ("n_outputs_", n_out)):
+        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
+            raise ValueError(f"{key} must be a positive integer")
+    check_network(model, n_in, n_out)
+    est.model_ = model.eval()
+    # Private state `partial_fit` / warm starts compare against (the estimators' own record).
+    est._architecture = _architecture(config)
+    est._dtype = np.dtype(fitted.get("dtype"))
+    if est._dtype.name not in ("float32", "float64"):
+        raise ValueError(f"unsupported dtype {est._dtype}")
+    est.n_features_in_, est.n_outputs_ = n_in, n_out
+    names = fitted.get("feature_names_in_")
+    if names is not None:
+        if not isinstance(names, list) or len(names) != n_in:
+            raise ValueError("feature_names_in_ does not match n_features_in_")
+        est.feature_names_in_ = np.array([str(v) for v in names], dtype=object)
+    est.n_iter_ = int(fitted.get("n_iter_", 0))
+    est.best_epoch_ = int(fitted.get("best_epoch_", est.n_iter_))  # files before 0.2: the last
+    est.stopped_by_ = str(fitted.get("stopped_by_", "epochs"))
+    est.loss_curve_ = [float(v) for v in fitted.get("loss_curve_", [])]
+    scores = fitted.get("validation_scores_")
+    est.validation_scores_ = None if scores is None else [float(v) for v in scores]
+    for key in _FITTED_FLOATS:
+        value = fitted.get(key)
+        setattr(est, key, None if value is None else float(value))
+    est.history_ = History()
+    if isinstance(fitted.get("history"), dict):
+        est.history_.load_state_dict(fitted["history"])
+    if cls is MLPClassifier:
+        est._multilabel = fitted.get("multilabel") is True
+        est.classes_ = labels_from_json(fitted.get("classes"), n_out)
+    return est
+
+
+def _describe(est: Any, arrays: dict[str, Any], *, require_fitted: bool = False) -> dict:
+    return {"estimator": describe_estimator(est, arrays, require_fitted=require_fitted)}
+
+
+def _rebuild(meta: dict[str, Any], arrays: dict[str, Any]) -> Any:
+    return build_estimator(meta.get("estimator"), arrays)
+
+
+register_kind("estimator", (MLPClassifier, MLPRegressor), _describe, _rebuild)
