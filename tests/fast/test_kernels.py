@@ -224,3 +224,30 @@ def test_copy_finite_copies_and_finds_every_non_finite_value(size, dtype):
                 np.testing.assert_array_equal(dst, s)
         s = np.full(size, big, dtype)  # finite, even where a sum would overflow
         assert kernels.copy_finite(s, dst) is True
+
+
+def _numba_loaded_after(code: str) -> bool:
+    import subprocess
+    import sys
+
+    script = f"import sys\n{code}\nprint('numba' in sys.modules)"
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+    )
+    return out.stdout.strip().endswith("True")
+
+
+def test_small_jobs_do_not_load_numba_and_large_ones_do() -> None:
+    # Loading numba costs seconds per process. Prediction (`chainrule info`'s check, `predict`)
+    # and training a small network stay on NumPy; an optimizer step over MIN_SIZE parameters
+    # loads the kernels.
+    job = (
+        "import numpy as np\nfrom chainrule import nn, optim, Tensor\n"
+        "m = nn.Sequential(nn.Dense(4, WIDTH), nn.ReLU(), nn.Dense(WIDTH, 2))\n"
+        "m(Tensor(np.zeros((50_000, 4), np.float32)))\n"
+        "opt = optim.Adam(m.parameters())\n"
+        "nn.CrossEntropyLoss()(m(Tensor(np.ones((8, 4), np.float32))), np.zeros(8, int))"
+        ".backward()\nopt.step()"
+    )
+    assert not _numba_loaded_after(job.replace("WIDTH", "8"))
+    assert _numba_loaded_after(job.replace("WIDTH", str(kernels.MIN_SIZE // 4)))

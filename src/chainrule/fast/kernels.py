@@ -14,10 +14,17 @@ the caller then runs its NumPy code. So the core needs only NumPy; with
 ``pip install chainrule[fast]`` the kernels are used, unless the environment variable
 ``CHAINRULE_NO_NUMBA=1`` (read at import) or `set_enabled(False)` switches them off.
 numba is imported, and each kernel compiled, on first use; the machine code is cached on disk.
+Loading numba takes about two seconds per process, which a small job (`chainrule info`'s check
+of a model, `predict` on a few rows, a few epochs on digits) would not earn back, so the kernels
+are loaded by the first optimizer step (or divergence check) over at least `MIN_SIZE`
+parameters, or at once by `set_enabled(True)` / `use_kernels(True)`; once loaded they serve
+arrays of every size. The forward, backward and loss kernels never load numba themselves: a
+model that only predicts stays on NumPy, however many rows.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
@@ -52,16 +59,20 @@ def _env_off() -> bool:
 
 
 _enabled = not _env_off()
+#: Parameters of the first optimizer step worth loading numba for (see the module docstring).
+MIN_SIZE = 1 << 14
 _module: ModuleType | None = None
 _missing = False  # numba could not be imported
 
 
-def _kernels() -> ModuleType | None:
-    """The kernel module when the kernels are to be used, else None."""
+def _kernels(size: int = MIN_SIZE) -> ModuleType | None:
+    """The kernel module when the kernels are to be used for an array of `size` elements."""
     global _module, _missing
     if not _enabled or _missing:
         return None
     if _module is None:
+        if size < MIN_SIZE:  # not worth loading numba for (yet)
+            return None
         try:
             from chainrule.fast import _numba_kernels
         except ImportError:  # numba is not installed: the NumPy code runs
@@ -72,17 +83,10 @@ def _kernels() -> ModuleType | None:
 
 
 def available() -> bool:
-    """numba can be imported (the ``[fast]`` extra is installed)."""
-    global _missing
+    """numba is installed (the ``[fast]`` extra); found without importing it (seconds)."""
     if _module is not None:
         return True
-    if _missing:
-        return False
-    try:
-        import numba  # noqa: F401
-    except ImportError:
-        _missing = True
-    return not _missing
+    return not _missing and importlib.util.find_spec("numba") is not None
 
 
 def enabled() -> bool:
@@ -93,11 +97,16 @@ def enabled() -> bool:
 def set_enabled(flag: bool) -> bool:
     """Switch the compiled kernels on or off for this process; returns the previous setting.
 
+    Switching on loads them at once (numba's import and the cached machine code), so that they
+    serve arrays of every size, not only from the first one of `MIN_SIZE` elements on.
+
     Switching on without numba installed is allowed and changes nothing (NumPy runs).
     """
     global _enabled
     previous = _enabled
     _enabled = bool(flag)
+    if _enabled:
+        _kernels()  # load now: asked for, the kernels serve small arrays too
     return previous
 
 
@@ -160,7 +169,7 @@ def adam_(
 ) -> bool:
     """Adam's step in one pass (`chainrule.fast.updates.adam_update_`), w, m and v in place:
     m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w·decay − s·m/(√v + ε)."""
-    k = _kernels()
+    k = _kernels(w.size)
     if k is None:
         return False
     flat = _flat(w, g, m, v)
@@ -188,7 +197,7 @@ def rmsprop_(
     momentum: float,
 ) -> bool:
     """RMSprop's step in one pass (`chainrule.fast.updates.rmsprop_update_`), not centered."""
-    k = _kernels()
+    k = _kernels(w.size)
     if k is None:
         return False
     extra = () if momentum_buffer is None else (momentum_buffer,)
@@ -217,7 +226,7 @@ def sgd_(
 ) -> bool:
     """SGD's step in one pass (`chainrule.fast.updates.sgd_update_`), after the first momentum
     step (which sets the buffer to g)."""
-    k = _kernels()
+    k = _kernels(w.size)
     if k is None:
         return False
     flat = _flat(w, g) if momentum_buffer is None else _flat(w, g, momentum_buffer)
@@ -238,7 +247,7 @@ def bias_activation_(a: Array, b: Array | None, act: str | None) -> bool:
     ReLU and the identity. tanh and the sigmoid are left to NumPy: its vectorised tanh and exp
     are as fast, and a compiled libm version could differ from them in the last bit, while the
     fused chain must give the layer-by-layer ops' numbers exactly."""
-    k = _kernels()
+    k = _kernels(0)  # never loads numba itself (see the module docstring)
     if k is None or act not in (None, "", "relu") or not _rows(a) or len(a) == 0:
         return False
     if b is not None and (b.dtype != a.dtype or b.shape != a.shape[1:] or not b.flags.contiguous):
@@ -249,7 +258,7 @@ def bias_activation_(a: Array, b: Array | None, act: str | None) -> bool:
 
 def delta_and_bias_grad(g: Array, z: Array, act: str | None, out: Array, db: Array | None) -> bool:
     """out ← g ∘ σ′(a) (σ′ through z = σ(a)) and db ← Σₙ out in one sweep; `out` may be `g`."""
-    k = _kernels()
+    k = _kernels(0)
     if k is None or act not in ACTIVATIONS or not _rows(g, z, out) or len(g) == 0:
         return False
     if db is not None and (
@@ -271,7 +280,7 @@ def copy_finite(src: Array, dst: Array) -> bool | None:
     """Copy `src` into `dst` and tell whether every element is finite, in one pass; None (and
     nothing copied) when the kernel cannot run (the caller then copies and checks with NumPy).
     """
-    k = _kernels()
+    k = _kernels(src.size)
     if k is None or src.dtype not in _BITS:
         return None
     flat = _flat(src, dst)
@@ -287,7 +296,7 @@ def softmax_cross_entropy(a: Array, y: Array) -> tuple[float, Array] | None:
 
     `y` must hold valid class indices (`chainrule.nn.losses` checks them first).
     """
-    k = _kernels()
+    k = _kernels(0)
     if k is None or not _rows(a) or len(a) == 0 or y.dtype != np.intp:
         return None
     p = np.empty_like(a)
