@@ -65,8 +65,8 @@ def _leaves(module: Any) -> list[Any]:
 
 
 class _Builder:
-    def __init__(self, onnx: Any, dtype: np.dtype[Any]) -> None:
-        self.onnx, self.dtype = onnx, dtype
+    def __init__(self, onnx: Any, dtype: np.dtype[Any], spatial: bool = False) -> None:
+        self.onnx, self.dtype, self.spatial = onnx, dtype, spatial
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.count = 0
@@ -85,7 +85,11 @@ class _Builder:
 
     def layer(self, m: Any, x: str) -> str:
         from chainrule import nn
+        from chainrule.onnx_conv import spatial_node
 
+        out = spatial_node(self, m, x, self.spatial)  # convolution, pooling, Flatten
+        if out is not None:
+            return out
         kind, k = type(m), self.count
         if kind is nn.Dense:
             if m.bias is None:
@@ -109,10 +113,14 @@ class _Builder:
         raise ValueError(f"cannot export a {kind.__name__} layer to ONNX")
 
 
-def to_onnx(model: Any) -> Any:
-    """An ``onnx.ModelProto`` computing `model` (a Module, an estimator or a TabularModel)."""
+def to_onnx(model: Any, input_shape: tuple[int, ...] | None = None) -> Any:
+    """An ``onnx.ModelProto`` computing `model` (a Module, an estimator or a TabularModel).
+
+    `input_shape` (C, *S) fixes the sizes of a convolutional network's input (else they are
+    symbolic)."""
     from chainrule.modelspec import network_io
     from chainrule.nn import Module
+    from chainrule.onnx_conv import input_dims
     from chainrule.tabular import TabularModel
 
     onnx = _require("onnx")
@@ -120,11 +128,12 @@ def to_onnx(model: Any) -> Any:
     estimator = tabular.estimator if tabular else None if isinstance(model, Module) else model
     network = model if isinstance(model, Module) else estimator.model_
     n_in = network_io(network)[0] if estimator is None else estimator.n_features_in_
-    if n_in is None:
+    dims = input_dims(network, input_shape) if estimator is None else None
+    if n_in is None and dims is None:
         raise ValueError("the network has no Dense or BatchNorm layer to fix its input width")
     dtype = np.dtype(next((p.data.dtype for p in network.parameters()), np.float32))
     n_out: int | str = network_io(network)[1] or "K"
-    b = _Builder(onnx, dtype)
+    b = _Builder(onnx, dtype, spatial=dims is not None)
     x = "input"
     for leaf in _leaves(network):
         x = b.layer(leaf, x)
@@ -161,7 +170,7 @@ def to_onnx(model: Any) -> Any:
     graph = onnx.helper.make_graph(
         b.nodes,
         "chainrule",
-        [onnx.helper.make_tensor_value_info("input", elem(dtype), ["N", n_in])],
+        [onnx.helper.make_tensor_value_info("input", elem(dtype), dims or ["N", n_in])],
         [
             onnx.helper.make_tensor_value_info(
                 n, elem(t), ["N"] if n == "label_index" else ["N", n_out]
@@ -192,9 +201,11 @@ def check_with_onnxruntime(proto: Any, model: Any, n_rows: int = 64) -> float | 
     from chainrule.nn import Module
 
     network = model if isinstance(model, Module) else getattr(model, "estimator", model).model_
-    n_in = proto.graph.input[0].type.tensor_type.shape.dim[1].dim_value
+    shape = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim[1:]]
+    if not all(shape):  # symbolic sizes (a convolutional network exported without input_shape)
+        return None
     dtype = np.dtype(next((p.data.dtype for p in network.parameters()), np.float32))
-    X = np.random.default_rng(0).normal(size=(n_rows, n_in)).astype(dtype)
+    X = np.random.default_rng(0).normal(size=(n_rows, *shape)).astype(dtype)
     session = ort.InferenceSession(proto.SerializeToString(), providers=["CPUExecutionProvider"])
     name = session.get_outputs()[0].name
     got = session.run([name], {"input": X})[0]
@@ -216,7 +227,7 @@ def run(args: argparse.Namespace) -> int:
         f.write(proto.SerializeToString())
     print(f"wrote {args.onnx} (ONNX opset {OPSET})")
     if difference is None:
-        print("not checked: onnxruntime is not installed")
+        print("not checked: onnxruntime is not installed, or the input sizes are symbolic")
     else:
         print(f"checked with onnxruntime: largest difference from chainrule {difference:.3g}")
     return 0
