@@ -24,6 +24,8 @@ _LAZY = {
     "ModelCheckpoint": "chainrule.training",
     "MLPClassifier": "chainrule.estimators",
     "MLPRegressor": "chainrule.estimators",
+    "NeuralNetClassifier": "chainrule.estimators",
+    "NeuralNetRegressor": "chainrule.estimators",
     "save": "chainrule.modelfile",
     "load": "chainrule.modelfile",
 }
@@ -46,7 +48,16 @@ _SUBMODULES = {
 
 # Names that need an optional extra (scikit-learn, matplotlib, ...) stay out of __all__, so that
 # `from chainrule import *` works with NumPy alone; they are still reachable as attributes.
-_NEEDS_EXTRAS = {"MLPClassifier", "MLPRegressor", "estimators", "recipe", "plotting", "cli"}
+_NEEDS_EXTRAS = {
+    "MLPClassifier",
+    "MLPRegressor",
+    "NeuralNetClassifier",
+    "NeuralNetRegressor",
+    "estimators",
+    "recipe",
+    "plotting",
+    "cli",
+}
 
 __all__ = [
     "ModelFileError",

@@ -23,6 +23,7 @@ from chainrule.nn import (
     MaxPool1d,
     MaxPool2d,
     Module,
+    Unflatten,
 )
 
 __all__ = ["CONV_LAYERS", "SPATIAL", "describe"]
@@ -132,6 +133,15 @@ def _flatten(spec: Mapping[str, Any], w: Weights, path: str) -> Module:
     return Flatten(*dims)
 
 
+def _unflatten(spec: Mapping[str, Any], w: Weights, path: str) -> Module:
+    dim, size = spec.get("dim"), spec.get("unflattened_size")
+    if isinstance(dim, bool) or not isinstance(dim, int) or not -32 <= dim <= 32:
+        raise ValueError(f"Unflatten: dim must be a small integer, got {dim!r}")
+    if not isinstance(size, list) or not 1 <= len(size) <= 8:
+        raise ValueError(f"Unflatten: unflattened_size must be a list of sizes, got {size!r}")
+    return Unflatten(dim, _ints(spec, "unflattened_size", len(size), 1))
+
+
 CONV_LAYERS: dict[str, tuple[type[Module], Builder]] = {
     "Conv1d": (Conv1d, _conv(Conv1d, 1)),
     "Conv2d": (Conv2d, _conv(Conv2d, 2)),
@@ -144,6 +154,7 @@ CONV_LAYERS: dict[str, tuple[type[Module], Builder]] = {
     "BatchNorm1d": (BatchNorm1d, _batch_norm(BatchNorm1d)),
     "BatchNorm2d": (BatchNorm2d, _batch_norm(BatchNorm2d)),
     "Flatten": (Flatten, _flatten),
+    "Unflatten": (Unflatten, _unflatten),
 }
 
 #: Layers whose input is not a flat row of features (a network starting with one has no
@@ -182,4 +193,6 @@ def describe(module: Module) -> dict[str, Any]:
         return {"num_features": module.num_features, "momentum": module.momentum, "eps": module.eps}
     if isinstance(module, Flatten):
         return {"start_dim": module.start_dim, "end_dim": module.end_dim}
+    if isinstance(module, Unflatten):
+        return {"dim": module.dim, "unflattened_size": list(module.unflattened_size)}
     raise ValueError(f"no record for a {type(module).__name__}")

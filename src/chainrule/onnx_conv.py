@@ -35,6 +35,7 @@ _SPATIAL = (
     nn.AdaptiveAvgPool1d,
     nn.AdaptiveAvgPool2d,
     nn.Flatten,
+    nn.Unflatten,
 )
 
 
@@ -42,6 +43,8 @@ def input_dims(network: nn.Module, input_shape: tuple[int, ...] | None) -> list[
     """The ONNX input's dimensions ["N", C, *S] for a network that starts with a
     convolution or pooling (None for a network of rows)."""
     for m in network.modules():
+        if isinstance(m, nn.Unflatten) and m.dim in (1, -1):  # flat rows, made into (C, *S)
+            return ["N", int(np.prod(m.unflattened_size))]
         if isinstance(m, nn.Dense):
             return None if input_shape is None else ["N", *input_shape]
         if isinstance(m, nn.Conv1d | nn.Conv2d):
@@ -109,6 +112,13 @@ def spatial_node(b: Builder, m: Any, x: str, spatial: bool) -> str | None:
         if m.end_dim != -1 or m.start_dim < 0:
             raise ValueError("ONNX export supports Flatten(start_dim >= 0, end_dim=-1) only")
         return b.node("Flatten", [x], axis=m.start_dim)
+    if isinstance(m, nn.Unflatten):
+        if m.dim != 1:
+            raise ValueError("ONNX export supports Unflatten(1, size) only")
+        name = f"shape{k}"
+        shape = np.array([0, *m.unflattened_size], dtype=np.int64)  # 0: keep the batch size
+        b.initializers.append(b.onnx.numpy_helper.from_array(shape, name))  # type: ignore[attr-defined]
+        return b.node("Reshape", [x, name])
     if isinstance(m, nn.BatchNorm) and (spatial or type(m) is not nn.BatchNorm):
         # evaluation mode: γ (x − μ_run)/√(σ²_run + ε) + β over axis 1, as ONNX defines it
         inputs = [x] + [

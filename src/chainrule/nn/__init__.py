@@ -42,6 +42,7 @@ from chainrule.nn.pooling import (
     Flatten,
     MaxPool1d,
     MaxPool2d,
+    Unflatten,
 )
 from chainrule.nn.regularizers import l1_penalty, l2_penalty, penalized_weights
 
@@ -79,6 +80,7 @@ __all__ = [
     "Softmax",
     "SquaredError",
     "Tanh",
+    "Unflatten",
     "flatten_parameters",
     "functional",
     "get_activation",

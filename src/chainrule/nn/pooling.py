@@ -17,6 +17,7 @@ __all__ = [
     "Flatten",
     "MaxPool1d",
     "MaxPool2d",
+    "Unflatten",
 ]
 
 
@@ -185,3 +186,32 @@ class Flatten(Module):
 
     def extra_repr(self) -> str:
         return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
+
+
+class Unflatten(Module):
+    """Split axis `dim` into `unflattened_size`, as torch.nn.Unflatten: ``Unflatten(1, (1, 8,
+    8))`` turns rows of 64 pixels (N, 64) into images (N, 1, 8, 8). The inverse of `Flatten`."""
+
+    def __init__(self, dim: int, unflattened_size: tuple[int, ...]) -> None:
+        super().__init__()
+        if isinstance(dim, bool) or not isinstance(dim, int):
+            raise ValueError(f"dim must be an integer, got {dim!r}")
+        self.dim = dim
+        self.unflattened_size = expand(unflattened_size, len(tuple(unflattened_size)), "size")
+
+    def forward(self, x: Any) -> Tensor:
+        x = as_tensor(x)
+        shape = x.shape
+        dim = self.dim + len(shape) if self.dim < 0 else self.dim
+        n = 1
+        for s in self.unflattened_size:
+            n *= s
+        if not 0 <= dim < len(shape) or shape[dim] != n:
+            raise ValueError(
+                f"Unflatten({self.dim}, {self.unflattened_size}) needs {n} values on axis "
+                f"{self.dim}, got an input of shape {shape}"
+            )
+        return x.reshape((*shape[:dim], *self.unflattened_size, *shape[dim + 1 :]))
+
+    def extra_repr(self) -> str:
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
