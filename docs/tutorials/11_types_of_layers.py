@@ -331,28 +331,34 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
     fig.suptitle("Feature maps: each filter slid over one test digit, after ReLU")
     page.figure(fig, "feature_maps", "The first layer's feature maps for one test digit.")
     page.text(
-        """
-        The filters are small edge and stroke detectors (a light-to-dark pattern in some
-        direction); each feature map lights up where its stroke occurs in the digit. The
-        second layer combines them, and the global average asks only *whether* a
-        combination occurs, not where.
+        f"""
+        Several filters are oriented contrasts (positive on one side, negative on the
+        other): edge detectors for strokes of some direction. Each feature map lights up
+        where its filter's pattern occurs in the digit, wherever that is. The second layer
+        combines them, and the global average asks only *whether* a combination occurs, not
+        where. On these small, centred digits that buys little over a dense network of the
+        same size ({acc["CNN"]:.4f} against {acc["MLP 64-64-10"]:.4f}): the digits hardly move,
+        so there is little shift to be invariant to. The next task is built so that there is.
         """
     )
 
     # ------------------------------------------------------------------ signals
     page.heading("When position varies: CNN against MLP of equal size")
-    n_train = 600 if fast else 1500
+    n_train = 500
     Xs, ys = shifted_patterns(n_train + 1000, random_state=0)
     Xs_flat = Xs.reshape(len(Xs), -1)
-    fig, axes = plt.subplots(1, 4, figsize=(10, 2.4), sharey=True)
+    clean, y_clean = shifted_patterns(200, noise=0.0, random_state=1)  # the shapes alone
+    fig, axes = plt.subplots(1, 4, figsize=(10, 2.6), sharey=True)
     for c, ax in enumerate(axes):
-        for row in Xs[ys == c][:3, 0]:
-            ax.plot(row, lw=1)
+        ax.plot(Xs[ys == c][0, 0], color="0.6", lw=1, label="a training signal")
+        for i, row in enumerate(clean[y_clean == c][:3, 0]):
+            ax.plot(row, lw=1.8, label="without noise" if i == 0 else None)
         ax.set_title(PATTERN_NAMES[c])
-    fig.suptitle("shifted_patterns: three signals of each class")
+    axes[0].legend(loc="lower left", fontsize=7)
+    fig.suptitle("shifted_patterns: each shape at three positions and sizes, and with noise")
     fig.tight_layout()
     page.figure(fig, "signals", "The 1-d task: a shape anywhere along a noisy signal.")
-    sig_epochs = 10 if fast else 100
+    sig_epochs = 10 if fast else 150
     page.text(
         f"""
         A task built for the point (`chainrule.datasets.shifted_patterns`): each signal of 40
@@ -360,12 +366,12 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
         a random amplitude, at a random position, in noise. {n_train} signals train, 1000
         test. The CNN is three `Conv1d(k=5, stride 2, 25 channels)` + ReLU layers and a dense
         output layer; the MLPs have about as many weights. All train for {sig_epochs} epochs
-        with Adam.
+        with Adam (η = 5·10⁻³ for the CNN, the estimators' default 2·10⁻³ for the MLPs).
         """
     )
     # excerpt: fit-signals
     contenders = {
-        "CNN": cr.NeuralNetClassifier(signal_cnn, input_shape=(1, 40)),
+        "CNN": cr.NeuralNetClassifier(signal_cnn, input_shape=(1, 40), learning_rate=5e-3),
         "MLP 40-147-4": cr.MLPClassifier(hidden_layer_sizes=(147,)),
         "MLP 40-62-62-4": cr.MLPClassifier(hidden_layer_sizes=(62, 62)),
     }

@@ -25,7 +25,7 @@ def pattern_templates(width: int = 11) -> np.ndarray:
 def shifted_patterns(
     n_samples: int = 1000,
     length: int = 40,
-    noise: float = 0.35,
+    noise: float = 0.3,
     random_state: Seed = None,
 ) -> tuple[np.ndarray, np.ndarray]:
     """Signals of `length` values, each one template of `pattern_templates` placed at a random
