@@ -8,7 +8,7 @@
 
 Each round builds a new model of each contender (seeds 0, 1, ...; untimed) and times its
 first epoch; rounds alternate contenders (see harness.py). Memory: each contender in a fresh
-process, peak resident memory after setup and after one epoch (``ru_maxrss``).
+process, peak resident memory after setup and after one epoch (VmHWM).
 
     python benchmarks/w4_conv.py [--quick] [--repeats 7] [--json w4.json]
 """
@@ -127,6 +127,19 @@ def torch_epoch(workload: str, X: np.ndarray, y: np.ndarray, seed: int):
 MAKERS = {"chainrule": chainrule_epoch, h.TORCH: torch_epoch}
 
 
+def peak_mib() -> float:
+    """This process's peak resident memory, MiB: VmHWM, which starts afresh at exec (the
+    ``ru_maxrss`` of a child started from a large parent begins at the parent's size)."""
+    try:
+        with open("/proc/self/status", encoding="ascii") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0
+    except OSError:
+        pass
+    return h.peak_rss_mib()
+
+
 def memory_child(name: str, workload: str) -> None:
     """In a fresh process: peak RSS after setup and after one epoch, as JSON on stdout."""
     if name == h.TORCH and h.load_torch() is None:  # PyTorch is imported only in its own child
@@ -134,9 +147,9 @@ def memory_child(name: str, workload: str) -> None:
         return
     X, y = data(workload)
     epoch = MAKERS[name](workload, X, y, 0)
-    before = h.peak_rss_mib()
+    before = peak_mib()
     epoch()
-    after = h.peak_rss_mib()
+    after = peak_mib()
     print(json.dumps({"setup_mib": before, "peak_mib": after, "epoch_mib": after - before}))
 
 
