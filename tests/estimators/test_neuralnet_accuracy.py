@@ -16,11 +16,12 @@ from chainrule.datasets import shifted_patterns
 
 
 def digits_cnn(input_shape, n_outputs):
+    # He initialization (the fans of a convolution: channels × kernel size) for the ReLU layers
     return nn.Sequential(
-        nn.Conv2d(1, 16, 3, padding=1),
+        nn.Conv2d(1, 16, 3, padding=1, init="he_uniform"),
         nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1),
+        nn.Conv2d(16, 32, 3, padding=1, init="he_uniform"),
         nn.ReLU(),
         nn.AdaptiveAvgPool2d(1),
         nn.Flatten(),
