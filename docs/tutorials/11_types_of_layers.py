@@ -36,11 +36,11 @@ def conv_as_matrix(w: np.ndarray, length: int) -> np.ndarray:
 # excerpt: cnn
 def digits_cnn(input_shape: tuple[int, ...], n_outputs: int) -> nn.Sequential:
     """Conv(1→16, 3×3) → ReLU → max-pool 2 → Conv(16→32, 3×3) → ReLU → global average → Dense."""
-    return nn.Sequential(
-        nn.Conv2d(input_shape[0], 16, 3, padding=1),
+    return nn.Sequential(  # He initialization, for ReLU (fan-in: channels × kernel size)
+        nn.Conv2d(input_shape[0], 16, 3, padding=1, init="he_uniform"),
         nn.ReLU(),
         nn.MaxPool2d(2),
-        nn.Conv2d(16, 32, 3, padding=1),
+        nn.Conv2d(16, 32, 3, padding=1, init="he_uniform"),
         nn.ReLU(),
         nn.AdaptiveAvgPool2d(1),
         nn.Flatten(),
@@ -275,8 +275,10 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
         max-pool between them, the global average of each of the 32 feature maps, and a dense
         output layer, {model.num_parameters():,} weights in all. `cr.NeuralNetClassifier`
         trains any network with the estimators' training loop; `input_shape=(1, 8, 8)`
-        reshapes the 64 pixels of each row into an image. Adam, η = 5·10⁻³ with a cosine
-        schedule, {epochs} epochs, 75% of the images for training:
+        reshapes the 64 pixels of each row into an image. He initialization
+        ([tutorial 6](06_initialization.md); a convolution's fan-in is its input channels
+        times its kernel size, 9 and 144 here), Adam, η = 5·10⁻³ with a cosine schedule,
+        {epochs} epochs, 75% of the images for training:
         """
     )
     page.code("cnn")
