@@ -138,3 +138,14 @@ def test_bad_pool_arguments_are_named():
         AdaptiveAvgPool2d((1, 2, 3))
     with pytest.raises(ValueError, match="does not fit"):
         Flatten(2)(np.zeros((3, 4)))
+
+
+def test_unflatten_equals_torch_and_inverts_flatten():
+    torch = pytest.importorskip("torch")
+    from chainrule.nn import Unflatten
+
+    _compare(Unflatten(1, (2, 3, 4)), torch.nn.Unflatten(1, (2, 3, 4)), (5, 24))
+    x = np.random.default_rng(0).standard_normal((3, 2, 4, 5))
+    np.testing.assert_array_equal(Unflatten(1, (2, 4, 5))(Flatten()(x)).data, x)
+    with pytest.raises(ValueError, match="needs 24 values"):
+        Unflatten(1, (2, 3, 4))(np.zeros((2, 23)))
