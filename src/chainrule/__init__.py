@@ -30,6 +30,8 @@ _LAZY = {
     "save": "chainrule.saving.modelfile",
     "load": "chainrule.saving.modelfile",
     "export_onnx": "chainrule.onnx_export",
+    "NeuralNetClassifier": "chainrule.estimators",
+    "NeuralNetRegressor": "chainrule.estimators",
 }
 _SUBMODULES = {
     "autograd",
@@ -51,7 +53,16 @@ _SUBMODULES = {
 
 # Names that need an optional extra (scikit-learn, matplotlib, ...) stay out of __all__, so that
 # `from chainrule import *` works with NumPy alone; they are still reachable as attributes.
-_NEEDS_EXTRAS = {"MLPClassifier", "MLPRegressor", "estimators", "recipe", "plotting", "cli"}
+_NEEDS_EXTRAS = {
+    "MLPClassifier",
+    "MLPRegressor",
+    "NeuralNetClassifier",
+    "NeuralNetRegressor",
+    "estimators",
+    "recipe",
+    "plotting",
+    "cli",
+}
 # Old module paths, still reachable (with a DeprecationWarning) but not exported.
 _MOVED = {"modelfile"}
 

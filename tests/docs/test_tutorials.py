@@ -63,7 +63,7 @@ def build(number: int, out_dir: Path) -> dict[str, Any]:
 
 
 def test_every_tutorial_is_listed_and_built() -> None:
-    assert list(range(1, 11)) == NUMBERS
+    assert list(range(1, 12)) == NUMBERS
     index = (DOCS / "index.md").read_text(encoding="utf-8")
     for script in build_docs.TUTORIALS:
         page = script.with_suffix(".md")
@@ -242,6 +242,24 @@ def test_10_classification_regression(out_dir: Path) -> None:
     reg = r["regression"]
     assert reg["chainrule MLP"]["Friedman #1"][0] > reg["linear regression"]["Friedman #1"][0]
     assert reg["chainrule MLP"]["diabetes"][0] > 0.2
+
+
+def test_11_types_of_layers(out_dir: Path) -> None:
+    r = build(11, out_dir)
+    assert r["dense_vs_conv"] < 1e-12  # the convolution is the dense layer with matrix M
+    assert r["grad_x_diff"] < 1e-12 and r["grad_x_dense_diff"] < 1e-12  # flipped kernel, Mᵀδ
+    assert r["grad_w_diff"] < 1e-12  # correlation of the input with δ
+    assert r["matrix_nonzeros_per_row"] == 9
+    assert r["pool_grad"] == [
+        [0.0, 10.0, 0.0, 0.0],
+        [0.0, 0.0, 0.0, 20.0],
+        [0.0, 0.0, 40.0, 0.0],
+        [0.0, 30.0, 0.0, 0.0],
+    ]
+    assert r["receptive_fields"] == {"after conv 1": 9, "after pooling": 16, "after conv 2": 49}
+    weights = r["signals_weights"]
+    assert all(abs(w - weights["CNN"]) / weights["CNN"] < 0.02 for w in weights.values())
+    assert r["digits_accuracy"]["CNN"] > 0.5  # the fast build trains only a few epochs
 
 
 # ------------------------------------------------------------------ reproducible pages

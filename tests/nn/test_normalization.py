@@ -137,3 +137,46 @@ def test_against_pytorch(batch, rng):
     np.testing.assert_allclose(ours.weight.grad, theirs.weight.grad.numpy(), rtol=1e-9)
     np.testing.assert_allclose(ours.running_var, theirs.running_var.numpy(), rtol=1e-12)
     np.testing.assert_allclose(ours.running_mean, theirs.running_mean.numpy(), rtol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("cls", "shape"),
+    [("BatchNorm1d", (4, 3, 7)), ("BatchNorm2d", (3, 3, 4, 5)), ("BatchNorm1d", (5, 3))],
+)
+def test_batchnorm_over_channels_equals_torch(cls, shape):
+    torch = pytest.importorskip("torch")
+    rng = np.random.default_rng(0)
+    ours = getattr(cr.nn, cls)(3, eps=1e-3, momentum=0.2, dtype=np.float64)
+    ref = getattr(torch.nn, cls)(3, eps=1e-3, momentum=0.2).double()
+    ours.weight.data[:] = rng.standard_normal(3)
+    ours.bias.data[:] = rng.standard_normal(3)
+    with torch.no_grad():
+        ref.weight.copy_(torch.tensor(ours.weight.data))
+        ref.bias.copy_(torch.tensor(ours.bias.data))
+    for mode in ("train", "eval"):
+        getattr(ours, mode)(), getattr(ref, mode)()
+        x = rng.standard_normal(shape)
+        xt, rx = cr.Tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+        out, rout = ours(xt), ref(rx)
+        np.testing.assert_allclose(out.data, rout.detach().numpy(), atol=1e-10)
+        g = rng.standard_normal(shape)
+        ours.zero_grad()
+        out.backward(g)
+        rout.backward(torch.tensor(g))
+        np.testing.assert_allclose(xt.grad, rx.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(ours.weight.grad, ref.weight.grad.numpy(), atol=1e-10)
+        np.testing.assert_allclose(ours.bias.grad, ref.bias.grad.numpy(), atol=1e-10)
+        ref.weight.grad = ref.bias.grad = None
+        np.testing.assert_allclose(ours.running_mean, ref.running_mean.numpy(), atol=1e-12)
+        np.testing.assert_allclose(ours.running_var, ref.running_var.numpy(), atol=1e-12)
+
+
+def test_batchnorm_over_channels_matches_finite_differences():
+    rng = np.random.default_rng(1)
+    bn = cr.nn.BatchNorm2d(2, dtype=np.float64)
+    weights = rng.standard_normal((3, 2, 2, 3))
+    result = cr.grad_check(lambda x: (bn(x) * weights).sum(), [rng.standard_normal((3, 2, 2, 3))])
+    assert result, result.report()
+    with pytest.raises(ValueError, match=r"BatchNorm2d expects input of shape \(N, 2, H, W\)"):
+        bn(np.zeros((3, 2)))
+    assert cr.nn.BatchNorm(2)(np.ones((2, 2, 5), np.float32)).shape == (2, 2, 5)

@@ -1,4 +1,5 @@
-"""scikit-learn estimators: `MLPClassifier` and `MLPRegressor`.
+"""scikit-learn estimators: `MLPClassifier`, `MLPRegressor`, and `NeuralNetClassifier`,
+`NeuralNetRegressor` around any network.
 
 They need scikit-learn, an optional extra: ``pip install "chainrule[sklearn]"``. ``import
 chainrule`` works without it; importing this package (or ``cr.MLPClassifier``) then raises an
@@ -17,6 +18,7 @@ except ImportError as exc:  # pragma: no cover - exercised in a subprocess test
 
 from chainrule.estimators import serialize as _serialize  # noqa: F401  (registers with cr.save)
 from chainrule.estimators.classifier import MLPClassifier
+from chainrule.estimators.neuralnet import NeuralNetClassifier, NeuralNetRegressor
 from chainrule.estimators.regressor import MLPRegressor
 
-__all__ = ["MLPClassifier", "MLPRegressor"]
+__all__ = ["MLPClassifier", "MLPRegressor", "NeuralNetClassifier", "NeuralNetRegressor"]

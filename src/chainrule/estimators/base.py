@@ -146,6 +146,14 @@ class BaseMLP(BaseEstimator):
         """The score (accuracy or R²) of raw network outputs on held-out targets."""
         raise NotImplementedError
 
+    def _build_model(
+        self, config: Config, X: Array, targets: Array, sample_weight: Array | None
+    ) -> Any:
+        """The network a first fit trains: here the MLP of `config`, its output bias set."""
+        model = network.build_network(config, X.shape[1], self.n_outputs_, self._dtype, self._rng)
+        network.set_output_bias(model, self._output_bias(targets, sample_weight))
+        return model
+
     # ------------------------------------------------------------------ fitting
     def _check_params(self) -> Config:
         config = validate(self.get_params())
@@ -196,10 +204,7 @@ class BaseMLP(BaseEstimator):
             self._rng = make_generator(self.random_state)
         if first:
             self._architecture = _architecture(config)
-            self.model_ = network.build_network(
-                config, X.shape[1], self.n_outputs_, self._dtype, self._rng
-            )
-            network.set_output_bias(self.model_, self._output_bias(targets, sample_weight))
+            self.model_ = self._build_model(config, X, targets, sample_weight)
         if first or not incremental or not hasattr(self, "optimizer_"):
             self.optimizer_ = network.make_optimizer(config, self.model_)
         validation = None

@@ -19,6 +19,7 @@ from chainrule.nn.activations import (
     Tanh,
     get_activation,
 )
+from chainrule.nn.conv import Conv1d, Conv2d
 from chainrule.nn.dense import Dense, Linear
 from chainrule.nn.dropout import Dropout
 from chainrule.nn.init import INITIALIZERS, get_initializer
@@ -31,25 +32,46 @@ from chainrule.nn.losses import (
     get_loss,
 )
 from chainrule.nn.module import IncompatibleKeys, Module, Sequential
-from chainrule.nn.normalization import BatchNorm
+from chainrule.nn.normalization import BatchNorm, BatchNorm1d, BatchNorm2d
 from chainrule.nn.parameter import Parameter
+from chainrule.nn.pooling import (
+    AdaptiveAvgPool1d,
+    AdaptiveAvgPool2d,
+    AvgPool1d,
+    AvgPool2d,
+    Flatten,
+    MaxPool1d,
+    MaxPool2d,
+    Unflatten,
+)
 from chainrule.nn.regularizers import l1_penalty, l2_penalty, penalized_weights
 
 __all__ = [
     "ACTIVATIONS",
     "INITIALIZERS",
     "LOSSES",
+    "AdaptiveAvgPool1d",
+    "AdaptiveAvgPool2d",
+    "AvgPool1d",
+    "AvgPool2d",
     "BatchNorm",
+    "BatchNorm1d",
+    "BatchNorm2d",
     "BinaryCrossEntropy",
+    "Conv1d",
+    "Conv2d",
     "CrossEntropyLoss",
     "Dense",
     "Dropout",
     "FlatBuffer",
+    "Flatten",
     "Identity",
     "IncompatibleKeys",
     "LeakyReLU",
     "Linear",
     "MSELoss",
+    "MaxPool1d",
+    "MaxPool2d",
     "Module",
     "Parameter",
     "ReLU",
@@ -58,6 +80,7 @@ __all__ = [
     "Softmax",
     "SquaredError",
     "Tanh",
+    "Unflatten",
     "flatten_parameters",
     "functional",
     "get_activation",

@@ -18,13 +18,21 @@ from chainrule.autograd.tensor import Array, Tensor, as_tensor
 from chainrule.rng import Seed, as_generator
 
 __all__ = [
+    "adaptive_avg_pool1d",
+    "adaptive_avg_pool2d",
+    "avg_pool1d",
+    "avg_pool2d",
     "binary_cross_entropy",
+    "conv1d",
+    "conv2d",
     "cross_entropy",
     "dropout",
     "identity",
     "leaky_relu",
     "linear",
     "log_softmax",
+    "max_pool1d",
+    "max_pool2d",
     "mse_loss",
     "relu",
     "sigmoid",
@@ -186,9 +194,19 @@ def dropout(z: Any, rate: float, training: bool = True, rng: Seed = None) -> Ten
 
 
 # The losses live with their classes; the functional spellings are re-exported here.
+# Convolution and pooling live in their own modules; the functional spellings are here too.
+from chainrule.nn.conv_ops import conv1d, conv2d  # noqa: E402
 from chainrule.nn.losses import (  # noqa: E402
     binary_cross_entropy,
     cross_entropy,
     mse_loss,
     squared_error,
+)
+from chainrule.nn.pool_ops import (  # noqa: E402
+    adaptive_avg_pool1d,
+    adaptive_avg_pool2d,
+    avg_pool1d,
+    avg_pool2d,
+    max_pool1d,
+    max_pool2d,
 )

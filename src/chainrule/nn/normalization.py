@@ -1,4 +1,6 @@
-"""`BatchNorm`: batch normalization of the features of (N, C) inputs (Ioffe & Szegedy, 2015)."""
+"""`BatchNorm` (and `BatchNorm1d`, `BatchNorm2d`): batch normalization (Ioffe & Szegedy, 2015)
+of the features of (N, C) inputs, or of the channels of (N, C, L) signals and (N, C, H, W)
+images."""
 
 from __future__ import annotations
 
@@ -11,14 +13,15 @@ from chainrule.autograd.tensor import Array, Tensor, as_tensor
 from chainrule.nn.module import Module
 from chainrule.nn.parameter import Parameter
 
-__all__ = ["BatchNorm"]
+__all__ = ["BatchNorm", "BatchNorm1d", "BatchNorm2d"]
 
 
 class BatchNorm(Module):
     """Batch normalization: each feature made zero-mean, unit-variance over the batch, then
     scaled and shifted by learned γ (``weight``) and β (``bias``).
 
-    In training, for a batch x of shape (N, C), per feature c:
+    In training, for a batch x of shape (N, C), per feature c (for (N, C, *S) inputs, per
+    channel c over the batch and every position: N counts all N·|S| values of the channel):
 
         μ = (1/N) Σₙ xₙ,   σ² = (1/N) Σₙ (xₙ − μ)²   (biased, used to normalize),
         x̂ = (x − μ) / √(σ² + ε),   out = γ x̂ + β,
@@ -39,7 +42,7 @@ class BatchNorm(Module):
     Parameters
     ----------
     num_features : int
-        C, the number of features (units) normalized.
+        C, the number of features (units) or channels normalized.
     momentum : float
         m in [0, 1], the weight of the current batch in the running statistics.
     eps : float
@@ -72,32 +75,43 @@ class BatchNorm(Module):
         self.register_buffer("running_mean", np.zeros(self.num_features, dtype=dtype))
         self.register_buffer("running_var", np.ones(self.num_features, dtype=dtype))
 
+    _ndims: tuple[int, ...] = (2, 3, 4)  # the input ranks accepted: (N, C), (N, C, L), (N, C, H, W)
+
     def forward(self, x: Any) -> Tensor:
-        """Normalize x of shape (N, num_features) with batch (train) or running (eval) stats."""
+        """Normalize x of shape (N, num_features, *S) with batch (train) or running (eval) stats."""
         x = as_tensor(x)
-        if x.data.ndim != 2 or x.data.shape[1] != self.num_features:
+        if x.data.ndim not in self._ndims or x.data.shape[1] != self.num_features:
+            c = self.num_features
+            layouts = {2: f"(N, {c})", 3: f"(N, {c}, L)", 4: f"(N, {c}, H, W)"}
+            expected = " or ".join(layouts[d] for d in self._ndims)
             raise ValueError(
-                f"BatchNorm expects input of shape (N, {self.num_features}), got {x.shape}"
+                f"{type(self).__name__} expects input of shape {expected}, got {x.shape}"
             )
         if self.training:
             return self._forward_train(x)
         return self._forward_eval(x)
 
+    @staticmethod
+    def _axes(X: Array) -> tuple[tuple[int, ...], tuple[int, ...]]:
+        """The axes reduced over (all but the channels) and the broadcast shape of γ, β, μ."""
+        return (0, *range(2, X.ndim)), (X.shape[1], *(1,) * (X.ndim - 2))
+
     def _forward_train(self, x: Tensor) -> Tensor:
         X = x.data
-        n = X.shape[0]
+        n = X.size // X.shape[1]
         if n < 2:
             raise ValueError(
-                "BatchNorm needs more than one sample per batch in training "
+                "BatchNorm needs more than one sample (value per channel) in training "
                 f"(got {n}); use a larger batch or call eval()"
             )
         gamma, beta = self.weight, self.bias
-        mu = X.mean(axis=0)
-        xhat = X - mu
-        var = np.mean(xhat * xhat, axis=0)
+        axes, shape = self._axes(X)
+        mu = X.mean(axis=axes)
+        xhat = X - mu.reshape(shape)
+        var = np.mean(xhat * xhat, axis=axes)
         inv_std = 1.0 / np.sqrt(var + self.eps)
-        xhat *= inv_std  # x̂, in the buffer of x − μ
-        out = xhat * gamma.data + beta.data
+        xhat *= inv_std.reshape(shape)  # x̂, in the buffer of x − μ
+        out = xhat * gamma.data.reshape(shape) + beta.data.reshape(shape)
 
         # Running statistics: in place, so views and references to the buffers stay valid.
         m, running_mean, running_var = self.momentum, self.running_mean, self.running_var
@@ -107,11 +121,14 @@ class BatchNorm(Module):
         running_var += (m * n / (n - 1)) * var
 
         def backward(g: Array) -> tuple[Array | None, Array | None, Array | None]:
-            g_beta = g.sum(axis=0)
-            g_gamma = (g * xhat).sum(axis=0)
+            g_beta = g.sum(axis=axes)
+            g_gamma = (g * xhat).sum(axis=axes)
             g_x = None
             if x.requires_grad:
-                g_x = (gamma.data * inv_std) * (g - g_beta / n - xhat * (g_gamma / n))
+                scale = (gamma.data * inv_std).reshape(shape)
+                g_x = scale * (
+                    g - (g_beta / n).reshape(shape) - xhat * (g_gamma / n).reshape(shape)
+                )
             return (
                 g_x,
                 g_gamma if gamma.requires_grad else None,
@@ -123,18 +140,44 @@ class BatchNorm(Module):
     def _forward_eval(self, x: Tensor) -> Tensor:
         X = x.data
         gamma, beta = self.weight, self.bias
-        mean = self.running_mean.copy()  # the op must not see later updates of the buffers
-        inv_std = 1.0 / np.sqrt(self.running_var + self.eps)
-        scale = gamma.data * inv_std
-        out = X * scale + (beta.data - mean * scale)  # γ (x − μ_run)/σ_run + β as one affine map
+        axes, shape = self._axes(X)
+        mean = self.running_mean.copy().reshape(shape)  # not the buffer: it changes later
+        inv_std = (1.0 / np.sqrt(self.running_var + self.eps)).reshape(shape)
+        scale = gamma.data.reshape(shape) * inv_std
+        # γ (x − μ_run)/σ_run + β as one affine map
+        out = X * scale + (beta.data.reshape(shape) - mean * scale)
 
         def backward(g: Array) -> tuple[Array | None, Array | None, Array | None]:
             g_x = g * scale if x.requires_grad else None
-            g_gamma = ((g * (X - mean)) * inv_std).sum(axis=0) if gamma.requires_grad else None
-            g_beta = g.sum(axis=0) if beta.requires_grad else None
+            g_gamma = None
+            if gamma.requires_grad:
+                g_gamma = ((g * (X - mean)) * inv_std).sum(axis=axes)
+            g_beta = g.sum(axis=axes) if beta.requires_grad else None
             return g_x, g_gamma, g_beta
 
         return Tensor._make(out, (x, gamma, beta), backward, "batch_norm")
 
     def extra_repr(self) -> str:
         return f"{self.num_features}, momentum={self.momentum}, eps={self.eps}"
+
+
+class BatchNorm1d(BatchNorm):
+    """`BatchNorm` of (N, C) features or (N, C, L) signals, as torch.nn.BatchNorm1d (whose
+    argument order, eps before momentum, it keeps)."""
+
+    _ndims = (2, 3)
+
+    def __init__(
+        self,
+        num_features: int,
+        eps: float = 1e-5,
+        momentum: float = 0.1,
+        dtype: npt.DTypeLike = np.float32,
+    ) -> None:
+        super().__init__(num_features, momentum=momentum, eps=eps, dtype=dtype)
+
+
+class BatchNorm2d(BatchNorm1d):
+    """`BatchNorm` of the channels of (N, C, H, W) images, as torch.nn.BatchNorm2d."""
+
+    _ndims = (4,)

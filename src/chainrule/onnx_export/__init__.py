@@ -59,13 +59,17 @@ __all__ = [
 OUTPUT_NAMES = ("label", "probabilities", "logits", "label_index", "prediction", "output")
 
 
-def to_onnx(model: Any, *, features_only: bool = False) -> Any:
+def to_onnx(
+    model: Any, *, features_only: bool = False, input_shape: tuple[int, ...] | None = None
+) -> Any:
     """An ``onnx.ModelProto`` computing `model` (see the module documentation).
 
     `model` is a `TabularModel` (its inputs are then the table's columns, unless
-    `features_only`), a fitted `MLPClassifier` / `MLPRegressor` or a `Module`.
+    `features_only`), a fitted `MLPClassifier` / `MLPRegressor` or a `Module`. `input_shape`
+    (C, *S) fixes the sizes of a convolutional network's input (else they are symbolic).
     """
     from chainrule._version import __version__
+    from chainrule.onnx_export._conv import input_dims
     from chainrule.saving.modelspec import network_io
 
     onnx = require("onnx")
@@ -80,14 +84,19 @@ def to_onnx(model: Any, *, features_only: bool = False) -> Any:
             f"the column {clash[0]!r} has the name of an output of the ONNX graph; rename "
             "it, or export with features only (--features-only)"
         )
-    b = Builder(onnx, dtype, taken=[*columns, *OUTPUT_NAMES])
+    dims = None if raw or estimator is not None else input_dims(network, input_shape)
+    b = Builder(onnx, dtype, taken=[*columns, *OUTPUT_NAMES], spatial=dims is not None)
     if raw:
         inputs, x = _preprocessing(b, tabular.preprocessor)
     else:
-        n_in = network_io(network)[0] if estimator is None else estimator.n_features_in_
-        if n_in is None:
-            raise ValueError("the network has no Dense or BatchNorm layer to fix its input width")
-        inputs, x = [onnx.helper.make_tensor_value_info("input", elem(dtype), ["N", n_in])], "input"
+        if dims is None:
+            n_in = network_io(network)[0] if estimator is None else estimator.n_features_in_
+            if n_in is None:
+                raise ValueError(
+                    "the network has no Dense or BatchNorm layer to fix its input width"
+                )
+            dims = ["N", n_in]
+        inputs, x = [onnx.helper.make_tensor_value_info("input", elem(dtype), dims)], "input"
     x = b.network(network, x)
     n_out: int | str = network_io(network)[1] or "K"
     meta = {"chainrule.version": __version__}
@@ -152,12 +161,19 @@ def _label_table(classes: Any, onnx: Any) -> tuple[Any, Any]:
     return np.array([str(c) for c in classes], dtype=object), onnx.TensorProto.STRING
 
 
-def export_onnx(model: Any, path: str | os.PathLike[str], *, features_only: bool = False) -> Any:
+def export_onnx(
+    model: Any,
+    path: str | os.PathLike[str],
+    *,
+    features_only: bool = False,
+    input_shape: tuple[int, ...] | None = None,
+) -> Any:
     """Write `model` to `path` as ONNX (atomically); return the ``onnx.ModelProto``.
 
     A model trained by ``chainrule train`` takes the raw table's columns as inputs, its
     preprocessing inside the graph; ``features_only=True`` exports the network alone, which
-    takes the preprocessed feature matrix. See the module documentation for the outputs.
+    takes the preprocessed feature matrix; `input_shape` (C, *S) fixes a convolutional
+    network's input sizes. See the module documentation for the outputs.
 
     Examples
     --------
@@ -168,7 +184,7 @@ def export_onnx(model: Any, path: str | os.PathLike[str], *, features_only: bool
     """
     from chainrule.saving.atomic import atomic_open
 
-    proto = to_onnx(model, features_only=features_only)
+    proto = to_onnx(model, features_only=features_only, input_shape=input_shape)
     with atomic_open(path) as f:
         f.write(proto.SerializeToString())
     return proto

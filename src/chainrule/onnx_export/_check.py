@@ -27,8 +27,9 @@ def _random_frame(prep: Any, n_rows: int, rng: np.random.Generator) -> Any:
 def largest_difference(proto: Any, model: Any, n_rows: int = 64) -> float | None:
     """Largest |onnxruntime − chainrule| over the first output, on `n_rows` random rows.
 
-    None when onnxruntime is not installed. Classifiers compare probabilities (and count
-    a differing label as a difference of 1); regressors the prediction.
+    None when onnxruntime is not installed or the input's sizes are symbolic. Classifiers
+    compare probabilities (and count a differing label as a difference of 1); regressors the
+    prediction.
     """
     try:
         import onnxruntime as ort
@@ -50,8 +51,10 @@ def largest_difference(proto: Any, model: Any, n_rows: int = 64) -> float | None
         X = tabular.transform(frame, unknown="ignore")
         feed = onnx_inputs(tabular.preprocessor, frame)
     else:
-        n_in = proto.graph.input[0].type.tensor_type.shape.dim[1].dim_value
-        X = rng.normal(size=(n_rows, n_in)).astype(network_dtype(network))
+        shape = [d.dim_value for d in proto.graph.input[0].type.tensor_type.shape.dim[1:]]
+        if not all(shape):  # symbolic sizes (a convolutional network without input_shape)
+            return None
+        X = rng.normal(size=(n_rows, *shape)).astype(network_dtype(network))
         feed = {"input": X}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # the random rows may overflow a sigmoid: compare anyway

@@ -68,8 +68,11 @@ class Builder:
     that a column called ``t1`` can never clash with an intermediate result.
     """
 
-    def __init__(self, onnx: Any, dtype: np.dtype[Any], taken: Iterable[str] = ()) -> None:
-        self.onnx, self.dtype = onnx, dtype
+    def __init__(
+        self, onnx: Any, dtype: np.dtype[Any], taken: Iterable[str] = (), spatial: bool = False
+    ) -> None:
+        # spatial: the network's input is (N, C, *S), so batch normalization is per channel.
+        self.onnx, self.dtype, self.spatial = onnx, dtype, spatial
         self.nodes: list[Any] = []
         self.initializers: list[Any] = []
         self.taken = set(taken)
@@ -107,7 +110,11 @@ class Builder:
     def layer(self, m: Any, x: str) -> str:
         """The output name of layer `m` applied to the tensor `x`."""
         from chainrule import nn
+        from chainrule.onnx_export._conv import spatial_node
 
+        out = spatial_node(self, m, x, self.spatial)  # convolution, pooling, Flatten
+        if out is not None:
+            return out
         kind = type(m)
         if kind is nn.Dense:
             if m.bias is None:

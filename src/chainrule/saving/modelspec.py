@@ -36,6 +36,8 @@ from chainrule.nn import (
     Softmax,
     Tanh,
 )
+from chainrule.saving.modelspec_conv import CONV_LAYERS, SPATIAL
+from chainrule.saving.modelspec_conv import describe as describe_spatial
 
 __all__ = ["LAYERS", "describe_network", "network_io", "rebuild_network"]
 
@@ -122,6 +124,7 @@ LAYERS: dict[str, tuple[type[Module], Callable[[Mapping[str, Any], _Weights, str
     ),
     "Softmax": (Softmax, lambda spec, w, path: Softmax(_int(spec, "axis", low=-32))),
 }
+LAYERS.update(CONV_LAYERS)  # Conv1d/2d, pooling, Flatten, BatchNorm1d/2d (modelspec_conv)
 _NAMES = {cls: name for name, (cls, _) in LAYERS.items()}
 
 
@@ -157,6 +160,8 @@ def describe_network(module: Module) -> dict[str, Any]:
         spec["negative_slope"] = module.negative_slope
     elif kind is Softmax:
         spec["axis"] = module.axis
+    elif kind in SPATIAL:
+        spec.update(describe_spatial(module))
     return spec
 
 
@@ -199,13 +204,22 @@ def rebuild_network(spec: Any, arrays: Mapping[str, Array], prefix: str = "") ->
 
 
 def network_io(module: Module) -> tuple[int | None, int | None]:
-    """(input width, output width) of a chain of layers, None where no layer fixes it."""
+    """(input width, output width) of a chain of layers, None where no layer fixes it.
+
+    A network that starts with a convolution, pooling or `Flatten` takes (N, C, *S) arrays,
+    not rows of a fixed width: its input width is None.
+    """
     widths: list[tuple[int, int]] = []
+    spatial_first = False
     for m in module.modules():
-        if type(m) is Dense:
+        if type(m) in SPATIAL:
+            spatial_first = spatial_first or not widths
+            if widths:  # a layer after the last Dense changes the output's shape
+                widths.append((widths[0][0], 0))
+        elif type(m) is Dense:
             widths.append((m.in_features, m.out_features))
         elif type(m) is BatchNorm:
             widths.append((m.num_features, m.num_features))
     if not widths:
         return None, None
-    return widths[0][0], widths[-1][1]
+    return (None if spatial_first else widths[0][0]), (widths[-1][1] or None)

@@ -1,0 +1,219 @@
+"""Convolution as one op: im2col (a strided view, one copy) and one matrix product (GEMM).
+
+Inputs are laid out as in PyTorch: x of shape (N, C, *S) with S = (L,) for signals and (H, W)
+for images, weights (O, C, *K). The argument helpers here (`expand`, `out_size`, `windows`)
+are shared with the pooling ops (`chainrule.nn.pool_ops`).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from numpy.lib.stride_tricks import sliding_window_view
+
+from chainrule.autograd.tensor import Array, Tensor, as_tensor
+
+__all__ = ["conv", "conv1d", "conv2d", "expand", "out_size", "pad_pairs", "windows"]
+
+Pads = tuple[tuple[int, int], ...]
+
+
+def expand(value: Any, d: int, name: str, low: int = 1) -> tuple[int, ...]:
+    """An int or a sequence of `d` ints (PyTorch's ``_single``/``_pair``), each >= `low`."""
+    items = (value,) * d if isinstance(value, int | np.integer) else tuple(value)
+    if len(items) != d or any(
+        isinstance(v, bool) or not isinstance(v, int | np.integer) or v < low for v in items
+    ):
+        raise ValueError(f"{name} must be an integer >= {low} or {d} of them, got {value!r}")
+    return tuple(int(v) for v in items)
+
+
+def pad_pairs(
+    padding: Any, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> Pads:
+    """(before, after) zero padding per spatial axis from PyTorch's ``padding`` argument.
+
+    ``"valid"`` is no padding; ``"same"`` (stride 1 only, as in PyTorch) pads d·(k − 1) in
+    total per axis, the odd one after, so the output has the input's size.
+    """
+    d = len(kernel)
+    if isinstance(padding, str):
+        if padding == "valid":
+            return ((0, 0),) * d
+        if padding != "same":
+            raise ValueError(f"padding must be 'valid', 'same' or integers, got {padding!r}")
+        if any(s != 1 for s in stride):
+            raise ValueError("padding='same' needs stride 1 (as in PyTorch)")
+        totals = [dl * (k - 1) for k, dl in zip(kernel, dilation, strict=True)]
+        return tuple((t // 2, t - t // 2) for t in totals)
+    return tuple((p, p) for p in expand(padding, d, "padding", low=0))
+
+
+def out_size(
+    size: Sequence[int],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    pads: Pads,
+    dilation: tuple[int, ...],
+) -> tuple[int, ...]:
+    """Output length per axis: ⌊(L + p_before + p_after − d·(k − 1) − 1) / s⌋ + 1."""
+    out = tuple(
+        (n + lo + hi - dl * (k - 1) - 1) // s + 1
+        for n, k, s, (lo, hi), dl in zip(size, kernel, stride, pads, dilation, strict=True)
+    )
+    if any(o < 1 for o in out):
+        raise ValueError(
+            f"input of spatial size {tuple(size)} is too small for kernel {kernel} with "
+            f"dilation {dilation} and padding {pads}: the output would be empty"
+        )
+    return out
+
+
+def windows(
+    xp: Array, kernel: tuple[int, ...], stride: tuple[int, ...], dilation: tuple[int, ...]
+) -> Array:
+    """The read-only view (N, C, *out, *kernel) of every window of the padded input xp."""
+    d = len(kernel)
+    span = tuple(dl * (k - 1) + 1 for k, dl in zip(kernel, dilation, strict=True))
+    view = sliding_window_view(xp, span, axis=tuple(range(2, 2 + d)))
+    step = tuple(slice(None, None, s) for s in stride) + tuple(
+        slice(None, None, dl) for dl in dilation
+    )
+    return view[(slice(None), slice(None), *step)]
+
+
+def scatter_windows(
+    cols: Array,
+    padded_shape: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    dilation: tuple[int, ...],
+) -> Array:
+    """col2im, the transpose of `windows`: add each window's values back where they came from.
+
+    ``cols`` has shape (N, C, *out, *kernel); the loop runs over the kernel offsets (9 for a
+    3×3 kernel), each adding one strided slice, never over pixels.
+    """
+    d = len(kernel)
+    osz = cols.shape[2 : 2 + d]
+    out = np.zeros(padded_shape, dtype=cols.dtype)
+    for k in itertools.product(*(range(n) for n in kernel)):
+        region = tuple(
+            slice(ki * dl, ki * dl + s * (o - 1) + 1, s)
+            for ki, dl, s, o in zip(k, dilation, stride, osz, strict=True)
+        )
+        out[(slice(None), slice(None), *region)] += cols[(Ellipsis, *k)]
+    return out
+
+
+def _check_input(x: Tensor, d: int, channels: int, what: str) -> None:
+    if x.data.ndim != d + 2 or x.data.shape[1] != channels:
+        layout = "(N, C, L)" if d == 1 else "(N, C, H, W)"
+        raise ValueError(
+            f"{what} expects input of shape {layout} with C = {channels}, got {x.shape}"
+        )
+
+
+def conv(
+    x: Any,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+) -> Tensor:
+    """Convolution of x (N, C, *S) with W (O, C, *K) plus b (O,): the deep-learning kind, a
+    cross-correlation (the kernel is not flipped).
+
+    out[n, o, p] = b[o] + Σ_c Σ_k W[o, c, k] · x̃[n, c, s·p + d·k] for every output position p
+    and kernel offset k, where x̃ is x zero-padded, s the stride and d the dilation. Computed
+    as im2col (every window copied once into a row of a matrix, from a `sliding_window_view`)
+    times the weight matrix (O, C·K): one GEMM.
+
+    Local derivatives, with δ = ∂E/∂out (the lecture's δ of this layer):
+
+    ∂E/∂W[o, c, k] = Σ_n Σ_p δ[n, o, p] · x̃[n, c, s·p + d·k], a correlation of the input with δ
+    (one GEMM, δᵀ · im2col); ∂E/∂b[o] = Σ_n Σ_p δ[n, o, p]; ∂E/∂x̃[n, c, i] = Σ_o Σ_k
+    W[o, c, k] · δ[n, o, (i − d·k)/s] (where that is an integer output position), the full
+    convolution of δ (dilated by s) with the flipped kernel, computed as δ · W (one GEMM)
+    scattered back onto the windows (col2im); ∂E/∂x crops the padding off ∂E/∂x̃.
+    """
+    x = as_tensor(x)
+    W = weight.data
+    d = W.ndim - 2
+    if d < 1:
+        raise ValueError(f"conv needs a weight of shape (O, C, *kernel), got {W.shape}")
+    _check_input(x, d, W.shape[1], f"conv{d}d")
+    kernel = W.shape[2:]
+    stride = expand(stride, d, "stride")
+    dilation = expand(dilation, d, "dilation")
+    pads = pad_pairs(padding, kernel, stride, dilation)
+    X = x.data
+    n, c = X.shape[:2]
+    n_out = W.shape[0]
+    osz = out_size(X.shape[2:], kernel, stride, pads, dilation)
+    P, K = math.prod(osz), math.prod(kernel)
+    if bias is not None and bias.data.shape != (n_out,):
+        raise ValueError(f"bias has shape {bias.data.shape}, expected ({n_out},)")
+
+    xp = np.pad(X, ((0, 0), (0, 0), *pads)) if any(lo or hi for lo, hi in pads) else X
+    view = windows(xp, kernel, stride, dilation)  # (N, C, *out, *kernel)
+    # im2col: one row per (sample, output position), columns (c, k) as W.reshape(O, C·K).
+    order = (0, *range(2, 2 + d), 1, *range(2 + d, 2 + 2 * d))
+    cols = np.ascontiguousarray(view.transpose(order)).reshape(n * P, c * K)
+    Wm = W.reshape(n_out, c * K)
+    out = cols @ Wm.T  # (N·P, O)
+    if bias is not None:
+        out += bias.data
+    # (N, *out, O) -> (N, O, *out): a transposed view, no copy.
+    result = np.moveaxis(out.reshape(n, *osz, n_out), -1, 1)
+    parents = (x, weight) if bias is None else (x, weight, bias)
+
+    def backward(g: Array) -> tuple[Array | None, ...]:
+        gm = np.moveaxis(g, 1, -1).reshape(n * P, n_out)  # δ as a matrix, rows like cols
+        gW = (gm.T @ cols).reshape(W.shape) if weight.requires_grad else None
+        gx = None
+        if x.requires_grad:
+            dcols = (gm @ Wm).reshape(n, *osz, c, *kernel)
+            dcols = np.moveaxis(dcols, 1 + d, 1)  # (N, C, *out, *kernel)
+            gxp = scatter_windows(dcols, xp.shape, kernel, stride, dilation)
+            crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, X.shape[2:], strict=True))
+            gx = gxp[(slice(None), slice(None), *crop)]
+        if bias is None:
+            return gx, gW
+        gb = np.add.reduce(gm, axis=0) if bias.requires_grad else None
+        return gx, gW, gb
+
+    return Tensor._make(result, parents, backward, f"conv{d}d")
+
+
+def conv1d(
+    x: Any,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+) -> Tensor:
+    """1-d convolution of x (N, C, L) with W (O, C, k), as `torch.nn.functional.conv1d`."""
+    if weight.data.ndim != 3:
+        raise ValueError(f"conv1d needs a weight of shape (O, C, k), got {weight.data.shape}")
+    return conv(x, weight, bias, stride, padding, dilation)
+
+
+def conv2d(
+    x: Any,
+    weight: Tensor,
+    bias: Tensor | None = None,
+    stride: Any = 1,
+    padding: Any = 0,
+    dilation: Any = 1,
+) -> Tensor:
+    """2-d convolution of x (N, C, H, W) with W (O, C, kh, kw), as `torch.nn.functional.conv2d`."""
+    if weight.data.ndim != 4:
+        raise ValueError(f"conv2d needs a weight of shape (O, C, kh, kw), got {weight.data.shape}")
+    return conv(x, weight, bias, stride, padding, dilation)
