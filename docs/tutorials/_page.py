@@ -194,14 +194,20 @@ def _save_timings(stem: str, timings: dict[str, Any]) -> None:
 
 @contextlib.contextmanager
 def build_environment() -> Iterator[None]:
-    """The figure style, and NumPy's BLAS and OpenMP on one thread, while a tutorial runs.
+    """The figure style, NumPy's BLAS and OpenMP on one thread, and the plain NumPy code
+    (no compiled kernels) while a tutorial runs.
 
     The tutorials' matrices are small, so extra threads barely help, and on a busy machine
     they fight for the cores and slow everything down many times over. One thread also
-    fixes the order of floating-point sums, so that a rebuild reproduces the same numbers.
+    fixes the order of floating-point sums, and the NumPy code the rounding of each step
+    (the compiled kernels round differently in the last bit, and whether they are loaded
+    depends on what the process ran before), so that a rebuild reproduces the same numbers.
     """
+    from chainrule.fast.kernels import use_kernels
+
     with contextlib.ExitStack() as stack:
         stack.enter_context(plt.rc_context(STYLE))
+        stack.enter_context(use_kernels(False))
         try:
             from threadpoolctl import threadpool_limits  # installed with scikit-learn
         except ImportError:

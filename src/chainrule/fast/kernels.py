@@ -98,15 +98,20 @@ def set_enabled(flag: bool) -> bool:
     """Switch the compiled kernels on or off for this process; returns the previous setting.
 
     Switching on loads them at once (numba's import and the cached machine code), so that they
-    serve arrays of every size, not only from the first one of `MIN_SIZE` elements on.
+    serve arrays of every size, not only from the first one of `MIN_SIZE` parameters on.
 
     Switching on without numba installed is allowed and changes nothing (NumPy runs).
     """
-    global _enabled
-    previous = _enabled
-    _enabled = bool(flag)
-    if _enabled:
+    previous = _switch(flag)
+    if flag:
         _kernels()  # load now: asked for, the kernels serve small arrays too
+    return previous
+
+
+def _switch(flag: bool) -> bool:
+    """Set the switch alone (nothing loaded); returns the previous setting."""
+    global _enabled
+    previous, _enabled = _enabled, bool(flag)
     return previous
 
 
@@ -117,7 +122,7 @@ def use_kernels(flag: bool) -> Iterator[None]:
     try:
         yield
     finally:
-        set_enabled(previous)
+        _switch(previous)  # back as it was, without loading numba on the way out
 
 
 def _flat(*arrays: Array) -> Sequence[Array] | None:
