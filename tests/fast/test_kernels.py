@@ -227,12 +227,19 @@ def test_copy_finite_copies_and_finds_every_non_finite_value(size, dtype):
 
 
 def _numba_loaded_after(code: str) -> bool:
+    import os
     import subprocess
     import sys
 
     script = f"import sys\n{code}\nprint('numba' in sys.modules)"
+    env = {k: v for k, v in os.environ.items() if k != "CHAINRULE_NO_NUMBA"}  # kernels on
     out = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, check=True, timeout=120
+        [sys.executable, "-c", script],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=120,
+        env=env,
     )
     return out.stdout.strip().endswith("True")
 
