@@ -181,6 +181,7 @@ class NeuralNetClassifier(_NeuralNet, MLPClassifier):
 
     __doc__ = (__doc__ or "") + _DOC
 
+    # Spelled out, not **kwargs: scikit-learn reads the hyperparameters from __init__'s signature.
     def __init__(
         self,
         module: ModuleSpec | None = None,
@@ -234,6 +235,7 @@ class NeuralNetRegressor(_NeuralNet, MLPRegressor):
 
     __doc__ = (__doc__ or "") + _DOC + "    loss : as in MLPRegressor.\n"
 
+    # As NeuralNetClassifier: the signature is what scikit-learn reads (get_params, clone).
     def __init__(
         self,
         module: ModuleSpec | None = None,
