@@ -71,3 +71,16 @@ def test_unsupported_layers_are_named():
         to_onnx(model)
     with pytest.raises(ValueError, match="input_shape"):
         to_onnx(nn.Sequential(nn.Conv1d(1, 2, 3)), input_shape=(2, 10))
+
+
+def test_batch_norm_without_affine_exports_and_without_running_stats_is_refused():
+    rng = np.random.default_rng(2)
+    images = nn.Sequential(nn.Conv2d(1, 3, 3, rng=0), nn.BatchNorm2d(3, affine=False), nn.Flatten())
+    rows = nn.Sequential(nn.Dense(4, 6, rng=0), nn.BatchNorm(6, affine=False))
+    for model, shape, op in ((images, (1, 4, 4), "BatchNormalization"), (rows, (4,), "Mul")):
+        model.train()
+        model(rng.standard_normal((16, *shape)).astype(np.float32))  # running statistics
+        assert op in _run(model, rng.standard_normal((5, *shape)).astype(np.float32))
+    model = nn.Sequential(nn.Conv2d(1, 3, 3, rng=0), nn.BatchNorm2d(3, track_running_stats=False))
+    with pytest.raises(ValueError, match="track_running_stats=False"):
+        to_onnx(model)

@@ -45,7 +45,11 @@ def test_attribute_assignment_registers_parameters_and_modules():
         "out.bias",
     ]
     assert [n for n, _ in net.named_children()] == ["hidden", "act", "norm", "out"]
-    assert [n for n, _ in net.named_buffers()] == ["norm.running_mean", "norm.running_var"]
+    assert [n for n, _ in net.named_buffers()] == [
+        "norm.running_mean",
+        "norm.running_var",
+        "norm.num_batches_tracked",
+    ]
     assert len(list(net.modules())) == 5
     assert net.num_parameters() == 1 + (12 + 4) + (4 + 4) + (8 + 2)
     assert all(isinstance(p, Parameter) for p in net.parameters())
@@ -114,6 +118,7 @@ def test_state_dict_holds_copies_of_parameters_and_buffers():
     assert set(state) == {n for n, _ in net.named_parameters()} | {
         "norm.running_mean",
         "norm.running_var",
+        "norm.num_batches_tracked",
     }
     np.testing.assert_array_equal(state["norm.running_mean"], net.norm.running_mean)
     assert not np.shares_memory(state["hidden.weight"], net.hidden.weight.data)

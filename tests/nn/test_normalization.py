@@ -40,7 +40,50 @@ def test_running_statistics_follow_pytorchs_update(rng):
     np.testing.assert_allclose(bn.running_var, running_var, rtol=1e-12)
     state = bn.state_dict()
     np.testing.assert_array_equal(state["running_mean"], running_mean)
-    assert set(state) == {"weight", "bias", "running_mean", "running_var"}
+    assert set(state) == {"weight", "bias", "running_mean", "running_var", "num_batches_tracked"}
+    assert state["num_batches_tracked"] == 4 and state["num_batches_tracked"].dtype == np.int64
+
+
+def test_momentum_none_is_the_cumulative_average_of_the_batch_statistics(rng):
+    bn = BatchNorm(2, momentum=None, dtype=np.float64)
+    batches = [rng.normal(loc=[1.0, -2.0], scale=[0.5, 3.0], size=(10, 2)) for _ in range(5)]
+    for x in batches:
+        bn(cr.Tensor(x))
+    np.testing.assert_allclose(bn.running_mean, np.mean([x.mean(axis=0) for x in batches], axis=0))
+    variances = [x.var(axis=0, ddof=1) for x in batches]
+    np.testing.assert_allclose(bn.running_var, np.mean(variances, axis=0), rtol=1e-12)
+    assert int(bn.num_batches_tracked) == 5
+
+
+def test_without_affine_the_output_is_x_hat_and_there_are_no_parameters(batch):
+    bn = BatchNorm(3, dtype=np.float64, affine=False)
+    assert bn.weight is None and bn.bias is None and list(bn.parameters()) == []
+    x = cr.Tensor(batch, requires_grad=True)
+    out = bn(x)
+    xhat = (batch - batch.mean(axis=0)) / np.sqrt(batch.var(axis=0) + 1e-5)
+    np.testing.assert_allclose(out.data, xhat, rtol=1e-12)
+    assert cr.grad_check(lambda t: (bn(t) * cr.Tensor(batch)).sum(), [x])
+    bn.eval()
+    assert cr.grad_check(lambda t: (bn(t) * cr.Tensor(batch)).sum(), [x])
+    assert "affine=False" in repr(bn)
+
+
+def test_without_running_stats_evaluation_uses_the_batch_statistics(batch):
+    bn = BatchNorm(3, dtype=np.float64, track_running_stats=False)
+    assert bn.running_mean is None and set(bn.state_dict()) == {"weight", "bias"}
+    train_out = bn(cr.Tensor(batch)).data
+    bn.eval()
+    np.testing.assert_allclose(bn(cr.Tensor(batch)).data, train_out, rtol=1e-12)
+
+
+def test_a_state_without_the_batch_counter_loads_as_pytorch_allows():
+    bn = BatchNorm(3)
+    state = {k: v for k, v in BatchNorm(3).state_dict().items() if k != "num_batches_tracked"}
+    state["running_mean"] = np.full(3, 2.0, np.float32)
+    assert bn.load_state_dict(state) == ([], [])
+    np.testing.assert_array_equal(bn.running_mean, 2.0)
+    with pytest.raises(ValueError, match="missing keys: running_var"):
+        bn.load_state_dict({k: v for k, v in state.items() if k != "running_var"})
 
 
 def test_eval_uses_running_statistics_and_does_not_update_them(batch):

@@ -59,6 +59,47 @@ def test_module_round_trip(tmp_path, dtype):
     np.testing.assert_array_equal(forward(again, x), forward(net, x))
 
 
+@pytest.mark.parametrize(
+    "layer",
+    [
+        nn.BatchNorm(4, momentum=None),
+        nn.BatchNorm(4, affine=False),
+        nn.BatchNorm1d(4, track_running_stats=False),
+        nn.BatchNorm1d(4, 1e-3, None, False, False),
+    ],
+    ids=repr,
+)
+def test_batch_norm_options_round_trip(tmp_path, layer):
+    for _ in range(3):
+        layer(cr.Tensor(X))
+    cr.save(layer, tmp_path / "m")
+    loaded = cr.load(tmp_path / "m")
+    assert repr(loaded) == repr(layer)
+    assert (loaded.momentum, loaded.affine, loaded.track_running_stats) == (
+        layer.momentum,
+        layer.affine,
+        layer.track_running_stats,
+    )
+    assert loaded.state_dict().keys() == layer.state_dict().keys()
+    for key, value in layer.state_dict().items():
+        np.testing.assert_array_equal(loaded.state_dict()[key], value)
+    np.testing.assert_array_equal(forward(loaded.eval(), X), forward(layer.eval(), X))
+
+
+def test_files_from_before_the_batch_norm_options_still_load(tmp_path):
+    """Older files hold no affine / track_running_stats record and no batch counter."""
+    net = every_layer_net()
+    arrays, meta = saved(tmp_path, net)
+    assert arrays["1.num_batches_tracked"] == 1
+    old_arrays = {k: v for k, v in arrays.items() if k != "1.num_batches_tracked"}
+    old_meta = json.loads(json.dumps(meta))
+    for key in ("affine", "track_running_stats"):
+        del old_meta["network"]["layers"][1][key]
+    loaded = cr.load(rewrite(tmp_path, old_arrays, old_meta))
+    np.testing.assert_array_equal(forward(loaded, X), forward(net, X))
+    assert loaded[1].num_batches_tracked == 0
+
+
 def test_single_layer_and_training_mode_round_trip(tmp_path):
     layer = nn.Dense(4, 2)
     cr.save(layer, tmp_path / "d")
@@ -273,6 +314,11 @@ HOSTILE = [
     (["network", "layers", 0, "out_features"], -3),
     (["network", "layers", 0, "bias"], "yes"),
     (["network", "layers", 1, "eps"], "nan"),
+    (["network", "layers", 1, "eps"], 1e400),  # JSON reads it as infinity
+    (["network", "layers", 1, "momentum"], 2.0),
+    (["network", "layers", 1, "affine"], "no"),
+    (["network", "layers", 1, "affine"], False),  # weights the layer would not use
+    (["network", "layers", 1, "track_running_stats"], 0),
     (["network", "layers", 3, "rate"], 1.5),
     (["network", "layers"], "Dense"),
     (["network"], None),
@@ -296,6 +342,9 @@ def test_hostile_weights(tmp_path):
         {**arrays, "0.weight": np.ones((8, 5), np.float32)},  # wrong shape
         {**arrays, "0.weight": np.ones((8, 4), np.int32)},  # not floating point
         {**arrays, "99.weight": np.ones(2, np.float32)},  # belongs to no layer
+        {**arrays, "1.num_batches_tracked": np.array(-1)},  # not a count
+        {**arrays, "1.num_batches_tracked": np.array(1.5)},
+        {**arrays, "1.num_batches_tracked": np.array([1, 2])},
     ]
     for arrays_case in cases:
         with pytest.raises(cr.ModelFileError):

@@ -43,9 +43,14 @@ class Module:
     penalized_parameters : tuple of str
         Names of this module's own parameters that `l1_penalty` / `l2_penalty` regularize
         (``("weight",)`` for `Dense`; nothing for biases and batch-norm parameters).
+    optional_buffers : tuple of str
+        Names of this module's own buffers that `load_state_dict` does not require.
     """
 
     penalized_parameters: ClassVar[tuple[str, ...]] = ()
+    #: Buffers that a loaded state may lack (they keep their value), as PyTorch lets a
+    #: BatchNorm state come without its batch counter.
+    optional_buffers: ClassVar[tuple[str, ...]] = ()
 
     def __init__(self) -> None:
         # object.__setattr__: our __setattr__ needs these registries to exist already.
@@ -263,7 +268,12 @@ class Module:
         if not isinstance(state_dict, dict):
             raise ValueError(f"state_dict must be a dict, got {type(state_dict).__name__}")
         own = dict(self._named_state())
-        missing = [k for k in own if k not in state_dict]
+        optional = {
+            f"{prefix}.{b}" if prefix else b
+            for prefix, m in self.named_modules()
+            for b in m.optional_buffers
+        }
+        missing = [k for k in own if k not in state_dict and k not in optional]
         unexpected = [k for k in state_dict if k not in own]
         problems = []
         if strict and missing:

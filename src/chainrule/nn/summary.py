@@ -147,8 +147,8 @@ def summarize(module: Any, input_shape: Sequence[int] | int | None = None) -> Mo
         depth = name.count(".") if name else 0
         leaf = next(m.named_children(), None) is None
         own = sum(p.data.size for p in m.parameters(recurse=leaf))
-        if leaf:  # buffers count as non-trainable parameters, as Keras counts them
-            own += sum(np.asarray(b).size for b in m.buffers() if b is not None)
+        if leaf:  # statistics count as non-trainable parameters, as Keras counts them
+            own += _statistics(m)
         rows.append(
             SummaryRow(
                 name or type(m).__name__.lower(), type(m).__name__, depth, shapes.get(id(m)), own
@@ -156,7 +156,7 @@ def summarize(module: Any, input_shape: Sequence[int] | int | None = None) -> Mo
         )
     trainable = sum(p.data.size for p in module.parameters() if p.requires_grad)
     frozen = sum(p.data.size for p in module.parameters() if not p.requires_grad)
-    buffers = sum(np.asarray(b).size for b in module.buffers() if b is not None)
+    buffers = _statistics(module)
     notes = (
         (f"(non-trainable: {buffers:,} in buffers, e.g. batch-norm running statistics)",)
         if buffers
@@ -165,6 +165,12 @@ def summarize(module: Any, input_shape: Sequence[int] | int | None = None) -> Mo
     return ModelSummary(
         type(module).__name__, tuple(rows), trainable, frozen + buffers, input_shape, notes
     )
+
+
+def _statistics(module: Any) -> int:
+    """The number of floating values in `module`'s buffers (running statistics; not counters
+    such as batch norm's `num_batches_tracked`)."""
+    return sum(b.size for b in map(np.asarray, module.buffers()) if b.dtype.kind == "f")
 
 
 def _output_shapes(module: Any, input_shape: tuple[int, ...]) -> dict[int, tuple[int | None, ...]]:

@@ -121,14 +121,8 @@ def spatial_node(b: Builder, m: Any, x: str, spatial: bool) -> str | None:
         return b.node("Reshape", [x, name])
     if isinstance(m, nn.BatchNorm) and (spatial or type(m) is not nn.BatchNorm):
         # evaluation mode: γ (x − μ_run)/√(σ²_run + ε) + β over axis 1, as ONNX defines it
-        inputs = [x] + [
-            b.const(f"{name}{k}", value)
-            for name, value in (
-                ("gamma", m.weight.data),
-                ("beta", m.bias.data),
-                ("mean", m.running_mean),
-                ("var", m.running_var),
-            )
-        ]
+        values = (*m.gamma_beta(), *m.running_stats())
+        names = ("gamma", "beta", "mean", "var")
+        inputs = [x] + [b.const(f"{n}{k}", v) for n, v in zip(names, values, strict=True)]
         return b.node("BatchNormalization", inputs, epsilon=float(np.float32(m.eps)))
     return None

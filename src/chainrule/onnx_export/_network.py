@@ -122,8 +122,9 @@ class Builder:
             w = self.const("W", m.weight.data)
             return self.node("Gemm", [x, w, self.const("b", m.bias.data)], transB=1)
         if kind is nn.BatchNorm:  # evaluation mode: γ (x − μ_run)/σ_run + β = x·s + (β − μ s)
-            scale = m.weight.data * (1.0 / np.sqrt(m.running_var + m.eps))
-            shift = m.bias.data - m.running_mean * scale
+            (gamma, beta), (mean, var) = m.gamma_beta(), m.running_stats()
+            scale = gamma * (1.0 / np.sqrt(var + m.eps))
+            shift = beta - mean * scale
             x = self.node("Mul", [x, self.const("s", scale)])
             return self.node("Add", [x, self.const("c", shift)])
         simple = {nn.ReLU: "Relu", nn.Sigmoid: "Sigmoid", nn.Tanh: "Tanh"}

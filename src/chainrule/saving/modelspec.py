@@ -36,7 +36,7 @@ from chainrule.nn import (
     Softmax,
     Tanh,
 )
-from chainrule.saving.modelspec_conv import CONV_LAYERS, SPATIAL
+from chainrule.saving.modelspec_conv import CONV_LAYERS, SPATIAL, batch_norm_builder
 from chainrule.saving.modelspec_conv import describe as describe_spatial
 
 __all__ = ["LAYERS", "describe_network", "network_io", "rebuild_network"]
@@ -97,14 +97,6 @@ def _dense(spec: Mapping[str, Any], w: _Weights, path: str) -> Module:
     return Dense(n_in, n_out, bias=bias, init="zeros", dtype=weight.dtype)
 
 
-def _batch_norm(spec: Mapping[str, Any], w: _Weights, path: str) -> Module:
-    n = _int(spec, "num_features")
-    dtype = w.get(f"{path}weight", (n,)).dtype
-    for name in ("bias", "running_mean", "running_var"):
-        w.get(f"{path}{name}", (n,))
-    return BatchNorm(n, momentum=_float(spec, "momentum"), eps=_float(spec, "eps"), dtype=dtype)
-
-
 def _no_args(cls: type[Module]) -> Callable[[Mapping[str, Any], _Weights, str], Module]:
     return lambda spec, w, path: cls()
 
@@ -112,7 +104,7 @@ def _no_args(cls: type[Module]) -> Callable[[Mapping[str, Any], _Weights, str], 
 # Layer type name -> (the class, its builder). The only types a model file can name.
 LAYERS: dict[str, tuple[type[Module], Callable[[Mapping[str, Any], _Weights, str], Module]]] = {
     "Dense": (Dense, _dense),
-    "BatchNorm": (BatchNorm, _batch_norm),
+    "BatchNorm": (BatchNorm, batch_norm_builder(BatchNorm)),
     "Dropout": (Dropout, lambda spec, w, path: Dropout(_float(spec, "rate"))),
     "Sigmoid": (Sigmoid, _no_args(Sigmoid)),
     "Tanh": (Tanh, _no_args(Tanh)),
@@ -152,15 +144,13 @@ def describe_network(module: Module) -> dict[str, Any]:
             out_features=module.out_features,
             bias=module.bias is not None,
         )
-    elif kind is BatchNorm:
-        spec.update(num_features=module.num_features, momentum=module.momentum, eps=module.eps)
     elif kind is Dropout:
         spec["rate"] = module.rate
     elif kind is LeakyReLU:
         spec["negative_slope"] = module.negative_slope
     elif kind is Softmax:
         spec["axis"] = module.axis
-    elif kind in SPATIAL:
+    elif kind is BatchNorm or kind in SPATIAL:
         spec.update(describe_spatial(module))
     return spec
 
@@ -199,7 +189,8 @@ def rebuild_network(spec: Any, arrays: Mapping[str, Array], prefix: str = "") ->
     unexpected = [k for k in stored if k not in own]
     if unexpected:
         raise ValueError(f"the file holds weights no layer uses: {', '.join(unexpected[:3])}")
-    module.load_state_dict({k: arrays[prefix + k] for k in own})
+    # (only optional buffers may be absent: load_state_dict names any other missing array)
+    module.load_state_dict({k: arrays[prefix + k] for k in own if prefix + k in arrays})
     return module
 
 

@@ -7,6 +7,7 @@ layer's weights must be in the file with the shape its arguments imply before it
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable, Mapping
 from typing import Any, Protocol
 
@@ -15,6 +16,7 @@ from chainrule.nn import (
     AdaptiveAvgPool2d,
     AvgPool1d,
     AvgPool2d,
+    BatchNorm,
     BatchNorm1d,
     BatchNorm2d,
     Conv1d,
@@ -26,12 +28,15 @@ from chainrule.nn import (
     Unflatten,
 )
 
-__all__ = ["CONV_LAYERS", "SPATIAL", "describe"]
+__all__ = ["CONV_LAYERS", "SPATIAL", "batch_norm_builder", "describe"]
 
 MAX_SIZE = 1 << 20  # a kernel, stride, padding or dilation beyond this is a damaged file
 
 
 class Weights(Protocol):
+    arrays: Mapping[str, Any]
+    prefix: str
+
     def get(self, name: str, shape: tuple[int, ...]) -> Any: ...
 
 
@@ -112,16 +117,40 @@ def _adaptive(cls: type[Module], d: int) -> Builder:
     return build
 
 
-def _batch_norm(cls: type[BatchNorm1d]) -> Builder:
+def batch_norm_builder(cls: type[BatchNorm]) -> Builder:
+    """The builder of `BatchNorm` and its PyTorch-named kinds (`BatchNorm1d`, `BatchNorm2d`).
+
+    Files written before ``affine`` and ``track_running_stats`` were stored hold neither (both
+    were always on) and no ``num_batches_tracked`` (a missing counter loads as PyTorch loads it).
+    """
+
     def build(spec: Mapping[str, Any], w: Weights, path: str) -> Module:
         n = _int(spec, "num_features", 1)
-        dtype = w.get(f"{path}weight", (n,)).dtype
-        for name in ("bias", "running_mean", "running_var"):
-            w.get(f"{path}{name}", (n,))
-        numbers = [spec.get("eps"), spec.get("momentum")]
-        if any(isinstance(v, bool) or not isinstance(v, int | float) for v in numbers):
-            raise ValueError(f"{spec.get('type')}: eps and momentum must be numbers")
-        return cls(n, eps=float(numbers[0]), momentum=float(numbers[1]), dtype=dtype)
+        flags = [spec.get("affine", True), spec.get("track_running_stats", True)]
+        if not all(isinstance(v, bool) for v in flags):
+            raise ValueError(f"{spec.get('type')}: affine and track_running_stats must be booleans")
+        eps, momentum = spec.get("eps"), spec.get("momentum")
+        numbers = [eps] if momentum is None else [eps, momentum]
+        if any(
+            isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v)
+            for v in numbers
+        ):
+            raise ValueError(f"{spec.get('type')}: eps and momentum must be finite numbers")
+        names = ("weight", "bias")[: 2 * flags[0]] + ("running_mean", "running_var")[: 2 * flags[1]]
+        dtypes = {w.get(f"{path}{name}", (n,)).dtype for name in names}
+        counter = w.arrays.get(f"{w.prefix}{path}num_batches_tracked") if flags[1] else None
+        if counter is not None and (
+            counter.shape != () or counter.dtype.kind not in "iu" or counter < 0
+        ):
+            raise ValueError(f"{spec.get('type')}: num_batches_tracked must be a count")
+        return cls(
+            n,
+            eps=float(eps),
+            momentum=None if momentum is None else float(momentum),
+            affine=flags[0],
+            track_running_stats=flags[1],
+            **({"dtype": dtypes.pop()} if len(dtypes) == 1 else {}),
+        )
 
     return build
 
@@ -151,8 +180,8 @@ CONV_LAYERS: dict[str, tuple[type[Module], Builder]] = {
     "AvgPool2d": (AvgPool2d, _pool(AvgPool2d, 2, dilation=False)),
     "AdaptiveAvgPool1d": (AdaptiveAvgPool1d, _adaptive(AdaptiveAvgPool1d, 1)),
     "AdaptiveAvgPool2d": (AdaptiveAvgPool2d, _adaptive(AdaptiveAvgPool2d, 2)),
-    "BatchNorm1d": (BatchNorm1d, _batch_norm(BatchNorm1d)),
-    "BatchNorm2d": (BatchNorm2d, _batch_norm(BatchNorm2d)),
+    "BatchNorm1d": (BatchNorm1d, batch_norm_builder(BatchNorm1d)),
+    "BatchNorm2d": (BatchNorm2d, batch_norm_builder(BatchNorm2d)),
     "Flatten": (Flatten, _flatten),
     "Unflatten": (Unflatten, _unflatten),
 }
@@ -189,8 +218,14 @@ def describe(module: Module) -> dict[str, Any]:
     if isinstance(module, AdaptiveAvgPool1d | AdaptiveAvgPool2d):
         size = module.output_size
         return {"output_size": size if isinstance(size, int) else list(size)}
-    if isinstance(module, BatchNorm1d):
-        return {"num_features": module.num_features, "momentum": module.momentum, "eps": module.eps}
+    if isinstance(module, BatchNorm):
+        return {
+            "num_features": module.num_features,
+            "momentum": module.momentum,
+            "eps": module.eps,
+            "affine": module.affine,
+            "track_running_stats": module.track_running_stats,
+        }
     if isinstance(module, Flatten):
         return {"start_dim": module.start_dim, "end_dim": module.end_dim}
     if isinstance(module, Unflatten):
