@@ -148,3 +148,32 @@ def test_regression_uses_the_squared_error_and_values() -> None:
     assert type(s.loss_fn).__name__ == "SquaredError"
     out, _ = s.grid_outputs(grid(10))
     assert out.shape == (100,) and np.abs(out).max() <= 1
+
+
+def test_sessions_compute_at_the_same_time_in_threads_as_they_would_alone():
+    """Grad mode is per thread, so one session's no_grad frames (grid outputs, losses) cannot
+    switch off another's backward pass: sessions need no process-wide lock."""
+    import threading
+
+    def run(session: Session, frames: bool) -> None:
+        for _ in range(40):
+            session.step()
+            if frames:
+                session.grid_outputs(np.zeros((64, 2)))
+                session.losses()
+
+    def weights(session: Session) -> list[np.ndarray]:
+        return [p.data.copy() for p in session.model.parameters()]
+
+    alone = [Session(), Session()]
+    for s in alone:
+        run(s, frames=False)
+    together = [Session(), Session()]
+    threads = [threading.Thread(target=run, args=(s, True)) for s in together]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for a, b in zip(alone, together, strict=True):
+        for wa, wb in zip(weights(a), weights(b), strict=True):
+            np.testing.assert_array_equal(wa, wb)

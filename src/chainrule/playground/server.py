@@ -16,7 +16,6 @@ import asyncio
 import contextlib
 import json
 import secrets
-import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -37,20 +36,16 @@ TRAIN_SLICE = 0.02  # seconds of training between two frames
 MAX_SESSIONS = 32
 STATIC = Path(__file__).parent / "static"
 _LOCAL_HOSTS = {"127.0.0.1", "localhost", "[::1]", "::1"}
-# chainrule's grad mode (`no_grad`) is one switch for the whole process, so two sessions must
-# not compute at the same time in two threads: a frame's no_grad would switch off another
-# session's backward pass. One lock runs them one after another (each holds it for ~20 ms).
-_ENGINE = threading.Lock()
 
 
 async def _compute(fn: Callable[..., Any], *args: Any) -> Any:
-    """Run `fn(*args)` in a worker thread, one session's computation at a time."""
+    """Run `fn(*args)` in a worker thread, off the event loop.
 
-    def locked() -> Any:
-        with _ENGINE:
-            return fn(*args)
-
-    return await asyncio.to_thread(locked)
+    Sessions share nothing (each has its own network, data and generator) and chainrule's
+    grad mode is per thread, so tabs compute side by side; a tab's own computations run one at
+    a time under its connection's lock.
+    """
+    return await asyncio.to_thread(fn, *args)
 
 
 class Connection:
