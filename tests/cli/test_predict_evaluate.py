@@ -137,3 +137,22 @@ def test_predict_with_a_saved_estimator_and_module(tmp_path, cli):
     assert code == 0, err
     got = pd.read_csv(io.StringIO(out)).to_numpy()
     np.testing.assert_allclose(got, net(cr.Tensor(X.astype(np.float32))).data, rtol=1e-6)
+
+
+def test_info_and_predict_serve_a_saved_neural_net_estimator(tmp_path, cli):
+    from chainrule import nn
+
+    rng = np.random.default_rng(0)
+    X, y = rng.normal(size=(60, 8)), rng.integers(0, 3, 60)
+    net = nn.Sequential(nn.Conv1d(1, 2, 3), nn.ReLU(), nn.Flatten(), nn.Dense(12, 3))
+    clf = cr.NeuralNetClassifier(net, input_shape=(1, 8), epochs=2, tol=None, random_state=0)
+    cr.save(clf.fit(X, y), tmp_path / "m")
+    code, out, _ = cli("info", tmp_path / "m")
+    assert code == 0 and "NeuralNetClassifier" in out and "Conv1d" in out
+    assert "module=(the network below, before training)" in out and "{'network'" not in out
+    header = ",".join(f"x{i}" for i in range(8))
+    rows = "\n".join(",".join(map(str, r)) for r in X[:5])
+    (tmp_path / "rows.csv").write_text(header + "\n" + rows + "\n")
+    code, out, _ = cli("predict", tmp_path / "m", tmp_path / "rows.csv")
+    assert code == 0
+    assert out.split()[1:] == [str(v) for v in clf.predict(X[:5])]

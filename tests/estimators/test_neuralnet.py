@@ -8,6 +8,7 @@ import pytest
 pytest.importorskip("sklearn")
 
 from sklearn.base import clone
+from sklearn.datasets import load_digits
 from sklearn.model_selection import GridSearchCV
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -138,3 +139,58 @@ def test_bad_modules_and_shapes_are_named():
         NeuralNetClassifier(lambda s, n: nn.Dense(s[0], 3), epochs=1).fit(X, y)
     with pytest.raises(ValueError, match="does not accept"):
         NeuralNetClassifier(nn.Conv1d(2, 2, 3), input_shape=(1, 24), epochs=1).fit(X, y)
+
+
+# ---------------------------------------------------------------------------- model files
+def _small_cnn(shape, n_out):
+    return nn.Sequential(
+        nn.Conv2d(1, 4, 3, padding=1),
+        nn.BatchNorm2d(4),
+        nn.ReLU(),
+        nn.MaxPool2d(2),
+        nn.Flatten(),
+        nn.Dense(4 * 4 * 4, n_out),
+    )
+
+
+@pytest.mark.parametrize("given", ["module", "function"])
+def test_fitted_neural_nets_round_trip_through_model_files(tmp_path, given):
+    X, y = load_digits(return_X_y=True)
+    X = X[:300] / 16
+    module = _small_cnn((1, 8, 8), 10) if given == "module" else _small_cnn
+    clf = cr.NeuralNetClassifier(module, input_shape=(1, 8, 8), epochs=2, random_state=0)
+    clf.fit(X, y[:300])
+    if given == "function":
+        with pytest.warns(UserWarning, match="module=None"):
+            cr.save(clf, tmp_path / "m")
+    else:
+        cr.save(clf, tmp_path / "m")
+    loaded = cr.load(tmp_path / "m")
+    assert type(loaded) is cr.NeuralNetClassifier and loaded.input_shape == (1, 8, 8)
+    np.testing.assert_array_equal(loaded.predict_proba(X), clf.predict_proba(X))
+    np.testing.assert_array_equal(loaded.classes_, clf.classes_)
+    assert loaded.n_iter_ == clf.n_iter_ and loaded.loss_curve_ == clf.loss_curve_
+    if given == "module":  # the hyperparameter itself, initial weights included, came back
+        for key, value in module.state_dict().items():
+            np.testing.assert_array_equal(loaded.module.state_dict()[key], value)
+        refit = loaded.fit(X, y[:300]).predict_proba(X)
+        np.testing.assert_array_equal(refit, clf.fit(X, y[:300]).predict_proba(X))
+    else:
+        assert loaded.module is None
+        with pytest.raises(ValueError, match="module"):
+            loaded.fit(X, y[:300])
+
+
+def test_regressor_and_unfitted_neural_nets_round_trip(tmp_path):
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(80, 6)).astype(np.float32)
+    y = X @ rng.normal(size=6)
+    module = nn.Sequential(nn.Dense(6, 8), nn.Tanh(), nn.Dense(8, 1))
+    unfitted = cr.NeuralNetRegressor(module, epochs=3, random_state=1)
+    cr.save(unfitted, tmp_path / "u")
+    again = cr.load(tmp_path / "u")
+    assert not hasattr(again, "model_")
+    reg = again.fit(X, y)
+    np.testing.assert_array_equal(reg.predict(X), unfitted.fit(X, y).predict(X))
+    cr.save(reg, tmp_path / "f")
+    np.testing.assert_array_equal(cr.load(tmp_path / "f").predict(X), reg.predict(X))

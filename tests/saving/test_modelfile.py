@@ -389,6 +389,23 @@ def test_hostile_estimator_descriptions(tmp_path, path, value):
         cr.load(rewrite(tmp_path, arrays, _mutate(meta, path, value)))
 
 
+def test_estimator_files_with_stray_or_forged_module_arrays_are_refused(tmp_path):
+    clf = cr.MLPClassifier(hidden_layer_sizes=(4,), epochs=1, random_state=0)
+    arrays, meta = saved(tmp_path, clf.fit(X, LABELS["strings"]))
+    stray = {**arrays, "estimator.module.0.weight": np.ones((4, 4), np.float32)}
+    with pytest.raises(cr.ModelFileError, match="no part of the estimator uses"):
+        cr.load(rewrite(tmp_path, stray, meta))
+    net = cr.NeuralNetRegressor(nn.Sequential(nn.Dense(4, 1)), epochs=1)
+    arrays, meta = saved(tmp_path, net)
+    for bad in ("os.system", {"network": {"type": "Exec"}}):
+        forged = _mutate(meta, ["estimator", "params", "module"], bad)
+        with pytest.raises(cr.ModelFileError):
+            cr.load(rewrite(tmp_path, arrays, forged))
+    missing = {k: v for k, v in arrays.items() if not k.endswith("weight")}
+    with pytest.raises(cr.ModelFileError):
+        cr.load(rewrite(tmp_path, missing, meta))
+
+
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers(-(10**12), 10**12) | st.floats() | st.text(max_size=8),
     lambda inner: (

@@ -81,6 +81,8 @@ def describe(meta: dict[str, Any], arrays: dict[str, Any]) -> str:
         params = dict(est.get("params", {}))
         if not params.get("early_stopping"):  # unused without early stopping: not shown
             params.pop("validation_fraction", None)
+        if isinstance(params.get("module"), dict):  # a NeuralNet*'s network: listed below
+            params["module"] = "(the network below, before training)"
         lines.append("  " + ", ".join(f"{k}={v}" for k, v in params.items() if v is not None))
     columns = (tab.get("preprocessing") or {}).get("columns", [])
     if columns:

@@ -1,9 +1,12 @@
-"""How an `MLPClassifier` / `MLPRegressor` is stored in a model file (`cr.save` / `cr.load`).
+"""How the estimators (`MLPClassifier`, `MLPRegressor`, `NeuralNetClassifier`,
+`NeuralNetRegressor`) are stored in a model file (`cr.save` / `cr.load`).
 
 The record is JSON: the class name (looked up in a fixed table, never imported by name), the
 hyperparameters as `get_params` gives them, and the fitted state (the network's architecture,
 sizes, curves, history, class labels); the network's weights go to the arrays under
-``estimator.model.``. Importing `chainrule.estimators` registers this kind with
+``estimator.model.``. A `NeuralNet*`'s `module` hyperparameter, when it is a network, is stored
+the same way (architecture in the record, its weights under ``estimator.module.``); a function
+cannot be (files hold no code). Importing `chainrule.estimators` registers this kind with
 `chainrule.saving.modelfile`.
 """
 
@@ -16,8 +19,10 @@ import numpy as np
 
 from chainrule.estimators.base import _architecture
 from chainrule.estimators.classifier import MLPClassifier
+from chainrule.estimators.neuralnet import _NO_MLP, NeuralNetClassifier, NeuralNetRegressor
 from chainrule.estimators.params import validate
 from chainrule.estimators.regressor import MLPRegressor
+from chainrule.nn import Module
 from chainrule.saving.labels import labels_from_json, labels_json
 from chainrule.saving.modelfile import ESTIMATOR_NETWORK, check_network, register_kind
 from chainrule.saving.modelspec import describe_network, rebuild_network
@@ -25,7 +30,12 @@ from chainrule.training import History
 
 __all__ = ["build_estimator", "describe_estimator"]
 
-_CLASSES = {"MLPClassifier": MLPClassifier, "MLPRegressor": MLPRegressor}
+_CLASSES: dict[str, type] = {
+    cls.__name__: cls
+    for cls in (MLPClassifier, MLPRegressor, NeuralNetClassifier, NeuralNetRegressor)
+}
+_CLASSIFIERS = (MLPClassifier, NeuralNetClassifier)
+_MODULE = "estimator.module."  # array-name prefix of a NeuralNet*'s `module` network
 _FITTED_FLOATS = ("best_loss_", "best_validation_score_")
 
 
@@ -40,7 +50,7 @@ def _json_param(key: str, value: Any) -> Any:
     if key == "class_weight" and isinstance(value, dict):
         # [[label, weight], ...]: JSON object keys would turn int labels into strings.
         return [[_json_param("label", k), float(w)] for k, w in value.items()]
-    if key == "hidden_layer_sizes" and not isinstance(value, int | np.integer):
+    if key in ("hidden_layer_sizes", "input_shape") and isinstance(value, list | tuple):
         return [int(n) for n in value]
     if isinstance(value, np.generic):
         value = value.item()
@@ -68,11 +78,31 @@ def _augment_json(value: Any) -> Any:
     return None
 
 
+def _module_json(value: Any, arrays: dict[str, Any]) -> Any:
+    """A `NeuralNet*`'s `module`: a network as its record (weights to `arrays`); a function
+    cannot be stored: dropped, warned (the fitted network still predicts the same)."""
+    if isinstance(value, Module):
+        arrays.update({_MODULE + k: v for k, v in value.state_dict().items()})
+        return {"network": describe_network(value)}
+    if value is not None:
+        warnings.warn(
+            f"module={value!r} is a function, which a model file cannot hold; it is saved as "
+            "module=None (the fitted network predicts the same; set module again before "
+            "refitting)",
+            UserWarning,
+            stacklevel=4,
+        )
+    return None
+
+
 def describe_estimator(est: Any, arrays: dict[str, Any], *, require_fitted: bool) -> dict:
     name = type(est).__name__
-    if type(est) not in (MLPClassifier, MLPRegressor):
+    if _CLASSES.get(name) is not type(est):
         raise ValueError(f"cannot save the estimator {name}")
-    params = {k: _json_param(k, v) for k, v in est.get_params(deep=False).items()}
+    params = {
+        k: _module_json(v, arrays) if k == "module" else _json_param(k, v)
+        for k, v in est.get_params(deep=False).items()
+    }
     spec: dict[str, Any] = {"class": name, "params": params, "fitted": None}
     if not hasattr(est, "model_"):
         if require_fitted:
@@ -100,7 +130,7 @@ def describe_estimator(est: Any, arrays: dict[str, Any], *, require_fitted: bool
         fitted["feature_names_in_"] = [str(v) for v in est.feature_names_in_]
     if hasattr(est, "history_"):
         fitted["history"] = est.history_.state_dict()
-    if name == "MLPClassifier":
+    if isinstance(est, _CLASSIFIERS):
         fitted["multilabel"] = bool(est._multilabel)
         fitted["classes"] = labels_json(est.classes_)
     spec["fitted"] = fitted
@@ -117,8 +147,18 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
         raise ValueError("the estimator's hyperparameters are missing")
     known = cls().get_params(deep=False)
     params = {k: v for k, v in stored.items() if k in known and k != "callbacks"}
-    if isinstance(params.get("hidden_layer_sizes"), list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
+    for key in ("hidden_layer_sizes", "input_shape"):
+        if isinstance(params.get(key), list):
+            params[key] = tuple(params[key])
+    module = params.get("module")
+    prefixes = (ESTIMATOR_NETWORK,) if module is None else (ESTIMATOR_NETWORK, _MODULE)
+    stray = [k for k in arrays if not k.startswith(prefixes)]
+    if stray:
+        raise ValueError(f"the file holds arrays no part of the estimator uses: {stray[:3]}")
+    if module is not None:
+        if not isinstance(module, dict) or "network" not in module:
+            raise ValueError("the estimator's module must be a network record or null")
+        params["module"] = rebuild_network(module["network"], arrays, _MODULE)
     weights = params.get("class_weight")
     if isinstance(weights, list):
         if not all(isinstance(p, list) and len(p) == 2 for p in weights):
@@ -128,11 +168,13 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
     if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
         raise ValueError(f"random_state must be a non-negative integer or null, got {seed!r}")
     est = cls(**params)
-    config = validate(est.get_params())  # every value checked as fit would
+    neural_net = cls in (NeuralNetClassifier, NeuralNetRegressor)
+    # every value checked as fit would (a NeuralNet*'s module is checked when it is rebuilt)
+    config = validate({**est.get_params(), **(_NO_MLP if neural_net else {})})
     fitted = spec.get("fitted")
     if fitted is None:
-        if arrays:  # an unfitted estimator has no weights: the two records disagree
-            raise ValueError("the file holds weights but no fitted state")
+        if any(k.startswith(ESTIMATOR_NETWORK) for k in arrays):
+            raise ValueError("the file holds weights but no fitted state")  # records disagree
         return est
     if not isinstance(fitted, dict):
         raise ValueError("the fitted state is malformed")
@@ -166,7 +208,7 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
     est.history_ = History()
     if isinstance(fitted.get("history"), dict):
         est.history_.load_state_dict(fitted["history"])
-    if cls is MLPClassifier:
+    if cls in _CLASSIFIERS:
         est._multilabel = fitted.get("multilabel") is True
         est.classes_ = labels_from_json(fitted.get("classes"), n_out)
     return est
@@ -180,4 +222,4 @@ def _rebuild(meta: dict[str, Any], arrays: dict[str, Any]) -> Any:
     return build_estimator(meta.get("estimator"), arrays)
 
 
-register_kind("estimator", (MLPClassifier, MLPRegressor), _describe, _rebuild)
+register_kind("estimator", tuple(_CLASSES.values()), _describe, _rebuild)
