@@ -81,9 +81,9 @@ def test_layout_kernels_equal_numpy(dtype, loaded):
         rows = rng.standard_normal((n * p, o)).astype(dtype)
         b = rng.standard_normal(o).astype(dtype)
         want = np.moveaxis((rows + b).reshape(n, *osz, o), -1, 1)
-        got = conv_kernels.rows_to_channels(rows, b, n).reshape(want.shape)
+        got = conv_kernels.rows_to_channels(rows, b, n, p).reshape(want.shape)
         np.testing.assert_array_equal(got, want)
-        got = conv_kernels.rows_to_channels(rows, None, n).reshape(want.shape)
+        got = conv_kernels.rows_to_channels(rows, None, n, p).reshape(want.shape)
         np.testing.assert_array_equal(got, np.moveaxis(rows.reshape(n, *osz, o), -1, 1))
         g = rng.standard_normal((n, o, *osz)).astype(dtype)
         np.testing.assert_array_equal(

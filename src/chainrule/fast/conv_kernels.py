@@ -153,13 +153,14 @@ def col2im(
     return gx
 
 
-def rows_to_channels(rows: Array, bias: Array | None, n: int) -> Array | None:
+def rows_to_channels(rows: Array, bias: Array | None, n: int, n_pos: int) -> Array | None:
     """(N·P, O) rows (+ bias (O,)) as a contiguous (N, O, P) array; or None."""
     k = _conv()
     if k is None or rows.dtype not in _DTYPES or (bias is not None and bias.dtype != rows.dtype):
         return None
-    out = np.empty((n, rows.shape[1], rows.shape[0] // n), dtype=rows.dtype)
-    k.rows_to_channels(rows, rows[0] if bias is None else bias, out, bias is not None)
+    out = np.empty((n, rows.shape[1], n_pos), dtype=rows.dtype)
+    no_bias = np.zeros(rows.shape[1], rows.dtype)[:0]  # (unused, typed like a bias)
+    k.rows_to_channels(rows, no_bias if bias is None else bias, out, bias is not None)
     return out
 
 

@@ -207,7 +207,7 @@ def conv(
     Wm = W.reshape(n_out, c * K)
     out = cols @ Wm.T  # (N·P, O)
     b = None if bias is None else bias.data
-    result = conv_kernels.rows_to_channels(out, b, n)
+    result = conv_kernels.rows_to_channels(out, b, n, P)
     if result is None:
         if b is not None:
             out += b
