@@ -210,3 +210,27 @@ def test_kernels_switched_off_never_load(unloaded, monkeypatch):
     for _ in range(3):
         _step(model, np.ones((4, 1, 9, 9)))
     assert conv_kernels._module is None
+
+
+def test_a_short_cnn_job_does_not_import_numba():
+    """In a fresh process: predicting many images and a few training steps stay on NumPy."""
+    import os
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\nimport numpy as np\nimport chainrule as cr\nnn = cr.nn\n"
+        "m = nn.Sequential(nn.Conv2d(1, 8, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),"
+        " nn.Flatten(), nn.Dense(128, 3))\n"
+        "with cr.no_grad():\n    m(cr.Tensor(np.zeros((2000, 1, 8, 8), np.float32)))\n"
+        "opt = cr.optim.Adam(m.parameters())\nfor _ in range(5):\n"
+        "    nn.CrossEntropyLoss()(m(cr.Tensor(np.ones((64, 1, 8, 8), np.float32))),"
+        " np.zeros(64, int)).backward()\n    opt.step()\n"
+        "print('numba' in sys.modules)"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "CHAINRULE_NO_NUMBA"}  # kernels on
+    out = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, check=True,
+        timeout=120, env=env,
+    )  # fmt: skip
+    assert out.stdout.strip().endswith("False")
