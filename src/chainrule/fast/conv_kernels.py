@@ -17,13 +17,14 @@ over overlapping windows, which sums in the input's precision where NumPy's binc
 float64 (``tests/fast/test_conv_kernels.py``). Since the matrix products are the same BLAS
 calls on the same matrices, a convolution gives the same numbers with and without them.
 
-Every function returns None (or False) when it cannot run — kernels off or numba missing, a
-dtype other than float32/float64 — and the caller runs its NumPy code.
+Each function returns None when it cannot run — kernels off or numba missing, a dtype other
+than float32/float64 — and the caller runs its NumPy code (`max_pool_backward` excepted: it
+follows a `max_pool_forward` that ran).
 
 When numba is loaded: loading it costs about a second or two per process (the import and the
 cached machine code), which a short job does not earn back. The rule is the ski-rental one:
 the NumPy code runs until the convolutions' backward passes (training) of this process have
-moved `LOAD_AFTER` numbers through im2col (about as long as loading takes on NumPy, ~1 s);
+moved `LOAD_AFTER` numbers through im2col (about as long on NumPy as loading takes, 1–2 s);
 then the kernels are loaded and used from there on, so a job never pays more than about
 twice what it would with the best choice made in advance. They are used at once when numba is
 loaded already (the optimizer kernels of `chainrule.fast.kernels`, `set_enabled(True)`,
@@ -80,7 +81,7 @@ def _conv(work: int = 0) -> ModuleType | None:
     return _module
 
 
-@functools.lru_cache(maxsize=64)
+@functools.lru_cache(maxsize=16)  # a network has a few geometries; tables grow with images
 def window_table(
     size: tuple[int, ...],
     kernel: tuple[int, ...],
