@@ -99,9 +99,7 @@ def torch_net(workload: str) -> Any:
     )
 
 
-def chainrule_epoch(
-    workload: str, X: np.ndarray, y: np.ndarray, seed: int, compiled: bool = True
-):
+def chainrule_epoch(workload: str, X: np.ndarray, y: np.ndarray, seed: int, compiled: bool = True):
     """A fresh model (untimed), and the function that trains it for one epoch, with the
     compiled kernels on (loaded by the first call) or on NumPy only."""
     cr.set_seed(seed)
