@@ -6,11 +6,22 @@
 * 1-d signals of length 40 (`chainrule.datasets.shifted_patterns`, 5,000 signals): three
   Conv1d(k = 5, stride 2, 25 channels) + ReLU → Dense(50, 4), batch 100, Adam.
 
+Contenders: chainrule with its compiled kernels (the ``[fast]`` extra) loaded and on, as a
+training job has them once its convolutions have done about a second of work on NumPy
+(`chainrule.fast.conv_kernels.LOAD_AFTER`) or at once after ``use_kernels(True)``; chainrule
+on NumPy only (as without the extra, or ``CHAINRULE_NO_NUMBA=1``); PyTorch eager. Loading
+numba and the cached machine code happens in the warm-up round, as importing PyTorch happens
+before timing: the timed epochs include no import and no compilation.
+
 Each round builds a new model of each contender (seeds 0, 1, ...; untimed) and times its
 first epoch; rounds alternate contenders (see harness.py). Memory: each contender in a fresh
-process, peak resident memory after setup and after one epoch (VmHWM).
+process, peak resident memory (VmHWM) after setup (data, model, and one step of another model
+on two samples for the first-call costs) and after one epoch.
 
-    python benchmarks/w4_conv.py [--quick] [--repeats 7] [--json w4.json]
+    python benchmarks/w4_conv.py [--quick] [--repeats 7] [--cpu-time] [--json w4.json]
+
+With ``--cpu-time`` and ``OPENBLAS_NUM_THREADS=1 OMP_NUM_THREADS=1`` (one thread for NumPy's
+BLAS and for PyTorch) the figures are CPU seconds, which a busy machine disturbs less.
 """
 
 from __future__ import annotations
@@ -27,6 +38,7 @@ import harness as h
 from chainrule.datasets import shifted_patterns
 
 WORKLOADS = ("digits", "signals")
+NUMPY_ONLY = "chainrule (NumPy only)"
 BATCH = {"digits": 64, "signals": 100}
 
 
@@ -87,22 +99,28 @@ def torch_net(workload: str) -> Any:
     )
 
 
-def chainrule_epoch(workload: str, X: np.ndarray, y: np.ndarray, seed: int):
-    """A fresh model (untimed), and the function that trains it for one epoch."""
+def chainrule_epoch(workload: str, X: np.ndarray, y: np.ndarray, seed: int, compiled: bool = True):
+    """A fresh model (untimed), and the function that trains it for one epoch, with the
+    compiled kernels on (loaded by the first call) or on NumPy only."""
     cr.set_seed(seed)
     model = chainrule_net(workload).flatten_parameters()
     loss, optimizer = cr.nn.CrossEntropyLoss(), cr.optim.Adam(model.parameters(), lr=1e-3)
     rng, batch = np.random.default_rng(seed), BATCH[workload]
 
     def epoch() -> None:
-        order = rng.permutation(len(X))
-        for start in range(0, len(X), batch):
-            idx = order[start : start + batch]
-            optimizer.zero_grad()
-            loss(model(cr.Tensor(X[idx])), y[idx]).backward()
-            optimizer.step()
+        with h.use_kernels(compiled):
+            order = rng.permutation(len(X))
+            for start in range(0, len(X), batch):
+                idx = order[start : start + batch]
+                optimizer.zero_grad()
+                loss(model(cr.Tensor(X[idx])), y[idx]).backward()
+                optimizer.step()
 
     return epoch
+
+
+def numpy_only_epoch(workload: str, X: np.ndarray, y: np.ndarray, seed: int):
+    return chainrule_epoch(workload, X, y, seed, compiled=False)
 
 
 def torch_epoch(workload: str, X: np.ndarray, y: np.ndarray, seed: int):
@@ -124,7 +142,7 @@ def torch_epoch(workload: str, X: np.ndarray, y: np.ndarray, seed: int):
     return epoch
 
 
-MAKERS = {"chainrule": chainrule_epoch, h.TORCH: torch_epoch}
+MAKERS = {"chainrule": chainrule_epoch, NUMPY_ONLY: numpy_only_epoch, h.TORCH: torch_epoch}
 
 
 def peak_mib() -> float:
@@ -146,6 +164,9 @@ def memory_child(name: str, workload: str) -> None:
         print(json.dumps(None))
         return
     X, y = data(workload)
+    # Setup includes one step on two samples of another model: first-call costs (numba's
+    # machine code, PyTorch's lazy allocations), as the timed rounds' warm-up takes them.
+    MAKERS[name](workload, X[:2], y[:2], 1)()
     epoch = MAKERS[name](workload, X, y, 0)
     before = peak_mib()
     epoch()
@@ -174,7 +195,7 @@ def main() -> None:
         return
     args = h.parser(__doc__.splitlines()[0]).parse_args()
     repeats = args.repeats or (3 if args.quick else 7)
-    names = ["chainrule"] + ([h.TORCH] if h.load_torch() is not None else [])
+    names = ["chainrule", NUMPY_ONLY] + ([h.TORCH] if h.load_torch() is not None else [])
     names = h.selected(names, args.only)
     payload: dict[str, Any] = {"workload": "W4", "machine": h.machine(), "results": {}}
     for workload in WORKLOADS:
@@ -186,7 +207,7 @@ def main() -> None:
         }
         times = h.timed_rounds(factories, repeats, warmup=args.warmup, fresh=True)
         rows = h.summarize(times)
-        mem = memory(names, workload)
+        mem = memory([n for n in names if n != NUMPY_ONLY], workload)
         for name, row in rows.items():
             row.update({f"memory_{k}": v for k, v in mem.get(name, {}).items()})
         h.print_table(

@@ -12,6 +12,9 @@ import chainrule as cr
 from chainrule.nn import Conv1d, Conv2d
 from chainrule.nn.conv_ops import conv
 
+# Every test on the NumPy code and on the compiled kernels (tests/nn/conftest.py).
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 CASES_2D = [
     # (N, C, H, W, O, kernel, stride, padding, dilation, bias)
     (1, 1, 5, 5, 1, 3, 1, 0, 1, True),

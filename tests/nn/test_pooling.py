@@ -16,6 +16,9 @@ from chainrule.nn import (
     MaxPool2d,
 )
 
+# Every test on the NumPy code and on the compiled kernels (tests/nn/conftest.py).
+pytestmark = pytest.mark.usefixtures("kernel_path")
+
 
 def _compare(ours, theirs, shape, seed=0):
     torch = pytest.importorskip("torch")

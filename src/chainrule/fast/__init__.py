@@ -19,6 +19,9 @@ optimizer steps        `optim.adam.adam_rule`, `optim.rmsprop.rmsprop_rule`) `_u
 `kernels`: compiled    the NumPy code of `updates`, `dense_chain` and      numba installed (extra
 one-pass kernels       `nn.losses.cross_entropy`                       ``[fast]``), unless
                                                                        ``CHAINRULE_NO_NUMBA=1``
+`conv_kernels`:        the data movement of `nn.conv_ops.conv` (im2col,  as `kernels`, loaded
+compiled im2col,       col2im, layouts) and `nn.pool_ops.max_pool`     after ~1 s of NumPy
+col2im, max pooling    (exactly: same numbers)                         convolution training
 =====================  ==============================================  =========================
 
 The fused softmax cross-entropy (`chainrule.nn.losses.cross_entropy`) is a primitive with its

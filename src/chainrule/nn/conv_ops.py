@@ -16,6 +16,7 @@ import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
 from chainrule.autograd.tensor import Array, Tensor, as_tensor
+from chainrule.fast import conv_kernels
 
 __all__ = ["conv", "conv1d", "conv2d", "expand", "out_size", "pad_pairs", "windows"]
 
@@ -110,6 +111,42 @@ def scatter_windows(
     return out
 
 
+def _im2col(
+    X: Array,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    pads: Pads,
+    dilation: tuple[int, ...],
+    P: int,
+) -> Array:
+    """im2col in NumPy: one row per (sample, output position) of the zero-padded X, columns
+    (c, k) as W.reshape(O, C·K)."""
+    d = len(kernel)
+    xp = np.pad(X, ((0, 0), (0, 0), *pads)) if any(lo or hi for lo, hi in pads) else X
+    view = windows(xp, kernel, stride, dilation)  # (N, C, *out, *kernel)
+    order = (0, *range(2, 2 + d), 1, *range(2 + d, 2 + 2 * d))
+    return np.ascontiguousarray(view.transpose(order)).reshape(X.shape[0] * P, -1)
+
+
+def _col2im(
+    dcols: Array,
+    shape: tuple[int, ...],
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    pads: Pads,
+    dilation: tuple[int, ...],
+    osz: tuple[int, ...],
+) -> Array:
+    """The transpose of `_im2col` in NumPy: ∂E/∂x from ∂E/∂cols (N·P, C·K), padding cropped."""
+    d = len(kernel)
+    n, c = shape[:2]
+    windows_ = np.moveaxis(dcols.reshape(n, *osz, c, *kernel), 1 + d, 1)  # (N, C, *out, *K)
+    padded = (n, c, *(s + lo + hi for s, (lo, hi) in zip(shape[2:], pads, strict=True)))
+    gxp = scatter_windows(windows_, padded, kernel, stride, dilation)
+    crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, shape[2:], strict=True))
+    return gxp[(slice(None), slice(None), *crop)]
+
+
 def _check_input(x: Tensor, d: int, channels: int, what: str) -> None:
     if x.data.ndim != d + 2 or x.data.shape[1] != channels:
         layout = "(N, C, L)" if d == 1 else "(N, C, H, W)"
@@ -160,29 +197,37 @@ def conv(
     if bias is not None and bias.data.shape != (n_out,):
         raise ValueError(f"bias has shape {bias.data.shape}, expected ({n_out},)")
 
-    xp = np.pad(X, ((0, 0), (0, 0), *pads)) if any(lo or hi for lo, hi in pads) else X
-    view = windows(xp, kernel, stride, dilation)  # (N, C, *out, *kernel)
-    # im2col: one row per (sample, output position), columns (c, k) as W.reshape(O, C·K).
-    order = (0, *range(2, 2 + d), 1, *range(2 + d, 2 + 2 * d))
-    cols = np.ascontiguousarray(view.transpose(order)).reshape(n * P, c * K)
+    # The compiled kernels (`chainrule.fast.conv_kernels`) do the data movement in one pass
+    # each, with the same numbers; None: they are not loaded, NumPy does it. (They need only
+    # the padding before each axis: what lies past the input's end is padding.)
+    low = tuple(lo for lo, _ in pads)
+    cols = conv_kernels.im2col(X, kernel, stride, low, dilation, osz)
+    if cols is None:
+        cols = _im2col(X, kernel, stride, pads, dilation, P)
     Wm = W.reshape(n_out, c * K)
     out = cols @ Wm.T  # (N·P, O)
-    if bias is not None:
-        out += bias.data
-    # (N, *out, O) -> (N, O, *out): a transposed view, no copy.
-    result = np.moveaxis(out.reshape(n, *osz, n_out), -1, 1)
+    b = None if bias is None else bias.data
+    result = conv_kernels.rows_to_channels(out, b, n, P)
+    if result is None:
+        if b is not None:
+            out += b
+        # (N, *out, O) -> (N, O, *out): a transposed view, no copy.
+        result = np.moveaxis(out.reshape(n, *osz, n_out), -1, 1)
+    else:
+        result = result.reshape(n, n_out, *osz)
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     def backward(g: Array) -> tuple[Array | None, ...]:
-        gm = np.moveaxis(g, 1, -1).reshape(n * P, n_out)  # δ as a matrix, rows like cols
+        gm = conv_kernels.channels_to_rows(g, work=cols.size)
+        if gm is None:
+            gm = np.moveaxis(g, 1, -1).reshape(n * P, n_out)  # δ as a matrix, rows like cols
         gW = (gm.T @ cols).reshape(W.shape) if weight.requires_grad else None
         gx = None
         if x.requires_grad:
-            dcols = (gm @ Wm).reshape(n, *osz, c, *kernel)
-            dcols = np.moveaxis(dcols, 1 + d, 1)  # (N, C, *out, *kernel)
-            gxp = scatter_windows(dcols, xp.shape, kernel, stride, dilation)
-            crop = tuple(slice(lo, lo + s) for (lo, _), s in zip(pads, X.shape[2:], strict=True))
-            gx = gxp[(slice(None), slice(None), *crop)]
+            dcols = gm @ Wm  # (N·P, C·K)
+            gx = conv_kernels.col2im(dcols, X.shape, kernel, stride, low, dilation, osz)
+            if gx is None:
+                gx = _col2im(dcols, X.shape, kernel, stride, pads, dilation, osz)
         if bias is None:
             return gx, gW
         gb = np.add.reduce(gm, axis=0) if bias.requires_grad else None

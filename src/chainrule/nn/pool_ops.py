@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.autograd.tensor import Array, Tensor, as_tensor
+from chainrule.fast import conv_kernels
 from chainrule.nn.conv_ops import expand, out_size, scatter_windows, windows
 
 __all__ = [
@@ -57,6 +58,15 @@ def max_pool(
     pads = tuple((p, p) for p in pad)
     X = x.data
     osz = out_size(X.shape[2:], kernel, stride, pads, dilation)
+    # The compiled kernel (`chainrule.fast.conv_kernels`): maximum and arg-max in one pass.
+    fast = conv_kernels.max_pool_forward(X, kernel, stride, pad, dilation, osz)
+    if fast is not None:
+        out, at = fast
+
+        def routed(g: Array) -> tuple[Array]:
+            return (conv_kernels.max_pool_backward(g, at, X.shape),)
+
+        return Tensor._make(out, (x,), routed, f"max_pool{d}d")
     xp = np.pad(X, ((0, 0), (0, 0), *pads), constant_values=-np.inf) if any(pad) else X
     flat = windows(xp, kernel, stride, dilation).reshape(*X.shape[:2], *osz, math.prod(kernel))
     arg = flat.argmax(axis=-1)  # the first maximum of each window, as PyTorch
