@@ -69,6 +69,7 @@ def expected_failures(estimator):
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 
