@@ -5,6 +5,8 @@ from __future__ import annotations
 import subprocess
 import sys
 
+import pytest
+
 import chainrule as cr
 
 from .conftest import make_classification
@@ -30,6 +32,7 @@ def test_help_lists_every_command():
     assert done.returncode == 0 and "--proba" in done.stdout
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_tiny_train_then_predict(tmp_path):
     data = tmp_path / "animals.csv"
     make_classification(n=60).to_csv(data, index=False)

@@ -349,6 +349,7 @@ def test_no_data_trains_on_digits_into_out(tmp_path, cli, monkeypatch):
     assert model.info["metrics"]["validation"]["accuracy"] > 0.5
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_default_digits_run_is_accurate_and_fast(tmp_path, cli, monkeypatch):
     """What ``make run`` does: defaults only."""
     import time

@@ -119,6 +119,7 @@ def test_02_backprop_by_hand_equals_autograd(out_dir: Path) -> None:
     assert r["xor_last_loss"] < r["xor_first_loss"]
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_03_gradient_descent_regimes(out_dir: Path) -> None:
     r = build(3, out_dir)
     n = r["n"]
@@ -135,6 +136,7 @@ def test_03_gradient_descent_regimes(out_dir: Path) -> None:
     assert spread["stochastic"] > spread["minibatch"]  # one-sample losses are noisier
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_04_optimizers(out_dir: Path) -> None:
     r = build(4, out_dir)
     assert r["adam_hand_vs_cr"] < 1e-12
@@ -161,6 +163,7 @@ def test_05_activations_and_vanishing_gradients(out_dir: Path) -> None:
     assert r["final_loss"]["sigmoid"] > r["final_loss"]["relu"]
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_06_initialization(out_dir: Path) -> None:
     r = build(6, out_dir)
     # zero init: the hidden units are exact copies of each other after training
@@ -193,6 +196,7 @@ def test_07_batch_norm(out_dir: Path) -> None:
     assert var["with batch norm, before training"] == pytest.approx([1.0] * 6, rel=0.05)
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_08_regularization(out_dir: Path) -> None:
     r = build(8, out_dir)
     l1, l2 = r["l1_l2"]["L1, λ = 3e-4"], r["l1_l2"]["L2, λ = 3e-3"]
@@ -244,6 +248,7 @@ def test_10_classification_regression(out_dir: Path) -> None:
     assert reg["chainrule MLP"]["diabetes"][0] > 0.2
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_11_types_of_layers(out_dir: Path) -> None:
     r = build(11, out_dir)
     assert r["dense_vs_conv"] < 1e-12  # the convolution is the dense layer with matrix M

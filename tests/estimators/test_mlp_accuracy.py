@@ -51,6 +51,7 @@ def test_digits_test_accuracy_at_least_096(scale):
 
 
 @pytest.mark.parametrize(("load", "threshold"), [(load_breast_cancer, 0.96), (load_iris, 0.93)])
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_small_classification_sets_cross_validated(load, threshold):
     X, y = load(return_X_y=True)
     folds = StratifiedKFold(5, shuffle=True, random_state=0)
@@ -58,6 +59,7 @@ def test_small_classification_sets_cross_validated(load, threshold):
     assert scores.mean() >= threshold
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_diabetes_regression_matches_a_linear_model():
     # Ten features and 442 patients: a linear model is hard to beat; the MLP must not overfit.
     X, y = load_diabetes(return_X_y=True)

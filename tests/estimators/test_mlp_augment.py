@@ -224,5 +224,6 @@ def test_save_drops_an_augmentation_function_with_a_warning(tmp_path):
         ),
     },
 )
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_sklearn_compatible_with_augmentation(estimator, check):
     check(estimator)

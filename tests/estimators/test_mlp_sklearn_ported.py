@@ -89,6 +89,7 @@ def test_partial_fit_classes_error():
         clf.partial_fit([[3, 2]], [0], classes=[1, 2])
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_partial_fit_classification():
     # partial_fit gives the same model as fit, epoch for epoch.
     params = {"optimizer": "sgd", "random_state": 1, "l2": 1e-5, "learning_rate": 0.2}
@@ -256,6 +257,7 @@ def test_warm_start_full_iteration(MLPEstimator):
 
 
 @pytest.mark.parametrize("patience", [2, 5, 10, 50, 100])
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_n_iter_no_change(patience):
     X, y = X_digits_binary[:100], y_digits_binary[:100]
     clf = MLPClassifier(tol=0.01, epochs=3000, optimizer="sgd", patience=patience).fit(X, y)
@@ -369,6 +371,7 @@ def test_mlp_partial_fit_after_fit(MLPEstimator):
         mlp.partial_fit(X_iris, y_iris)
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_mlp_sample_weight_with_early_stopping():
     X, y = make_regression(n_samples=100, n_features=2, n_informative=2, random_state=42)
     params = {

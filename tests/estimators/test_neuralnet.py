@@ -47,12 +47,32 @@ def shifted_bumps(n=240, length=24, seed=0):
     return X.astype(np.float32), y
 
 
-EXACT = {"module": mlp, "epochs": 30, "batch_size": None, "learning_rate": 0.02, "dtype": "float64"}
+class Builder:
+    """A module builder whose repr is its name, not an address: the checks' test ids then
+    read the same in every process, as pytest-xdist requires of its workers."""
+
+    def __init__(self, build):
+        self.build = build
+
+    def __call__(self, input_shape, n_outputs):
+        return self.build(input_shape, n_outputs)
+
+    def __repr__(self) -> str:
+        return self.build.__name__
+
+
+EXACT = {
+    "module": Builder(mlp),
+    "epochs": 30,
+    "batch_size": None,
+    "learning_rate": 0.02,
+    "dtype": "float64",
+}
 ESTIMATORS = [
     NeuralNetClassifier(**EXACT),
     NeuralNetRegressor(**EXACT),
-    NeuralNetClassifier(mlp, epochs=10),
-    NeuralNetRegressor(mlp, epochs=10),
+    NeuralNetClassifier(Builder(mlp), epochs=10),
+    NeuralNetRegressor(Builder(mlp), epochs=10),
 ]
 
 
@@ -70,6 +90,7 @@ def expected_failures(estimator):
 
 
 @parametrize_with_checks(ESTIMATORS, expected_failed_checks=expected_failures)
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_sklearn_compatible(estimator, check):
     check(estimator)
 

@@ -244,6 +244,7 @@ def _numba_loaded_after(code: str) -> bool:
     return out.stdout.strip().endswith("True")
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_small_jobs_do_not_load_numba_and_large_ones_do() -> None:
     # Loading numba costs seconds per process. Prediction (`chainrule info`'s check, `predict`)
     # and training a small network stay on NumPy; an optimizer step over MIN_SIZE parameters

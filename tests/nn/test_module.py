@@ -1,4 +1,4 @@
-"""Module registration, traversal, modes, state dicts and repr; Sequential."""
+"""Module registration, traversal, modes, state dicts and repr."""
 
 from __future__ import annotations
 
@@ -186,24 +186,6 @@ def test_repr_shows_architecture_and_parameter_count():
     nested = repr(Sequential(Sequential(ReLU())))
     assert "(0): Sequential(\n    (0): ReLU()\n  )" in nested
     assert repr(ReLU()) == "ReLU()"
-
-
-def test_sequential_indexing_iteration_and_length():
-    layers = [Dense(2, 3, rng=0), Sigmoid(), Dense(3, 1, rng=1)]
-    seq = Sequential(*layers)
-    assert len(seq) == 3
-    assert list(seq) == layers
-    assert seq[0] is layers[0] and seq[-1] is layers[2]
-    head = seq[:2]
-    assert isinstance(head, Sequential) and list(head) == layers[:2]
-    with pytest.raises(IndexError, match="length 3"):
-        seq[3]
-    with pytest.raises(TypeError):
-        Sequential(Dense(1, 1), lambda x: x)
-    assert list(seq.state_dict()) == ["0.weight", "0.bias", "2.weight", "2.bias"]
-    x = cr.Tensor(np.ones((4, 2), dtype=np.float32))
-    expected = layers[2](layers[1](layers[0](x)))
-    np.testing.assert_array_equal(seq(x).data, expected.data)
 
 
 def test_apply_visits_every_module():

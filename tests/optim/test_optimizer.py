@@ -430,3 +430,19 @@ def test_optimizer_base_class_needs_an_update_rule():
     with pytest.raises(NotImplementedError):
         Optimizer([p], {"lr": 0.1}).step()
     assert "lr: 0.1" in repr(SGD([p], lr=0.1))
+
+
+@pytest.mark.parametrize("cls", [SGD, Adam, AdamW, RMSprop])
+def test_the_constructor_arguments_are_the_group_defaults(cls: type) -> None:
+    import inspect
+
+    signature = inspect.signature(cls)
+    given = {"lr": 0.25} if cls is SGD else {}
+    opt = cls([Parameter(np.zeros(2))], **given)
+    expected = {
+        name: given.get(name, p.default)
+        for name, p in signature.parameters.items()
+        if name != "params"
+    }
+    assert opt.defaults == expected
+    assert opt.param_groups[0]["lr"] == expected["lr"]

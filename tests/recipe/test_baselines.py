@@ -36,6 +36,7 @@ def test_regression_is_inferred_and_scored_by_r2(diabetes, small_reg) -> None:
     assert scores["linear regression"] > 0.4
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_same_seed_same_table(iris, small_clf) -> None:
     X, y = iris
     a = baselines(X, y, cv=3, mlp=small_clf(), random_state=1)

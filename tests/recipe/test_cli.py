@@ -56,6 +56,7 @@ def run(capsys: pytest.CaptureFixture[str], *args: object) -> tuple[int, str, st
     return code, out.out, out.err
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_recipe_writes_a_report_and_a_usable_model(animals, tmp_path, capsys) -> None:
     report = tmp_path / "report"
     code, _, err = run(
@@ -112,6 +113,7 @@ def test_recipe_writes_a_report_and_a_usable_model(animals, tmp_path, capsys) ->
     assert np.mean(model.predict(frame) == frame["animal"]) > 0.7
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_recipe_regression(houses, tmp_path, capsys) -> None:
     report = tmp_path / "r"
     code, _, err = run(
@@ -127,6 +129,7 @@ def test_recipe_regression(houses, tmp_path, capsys) -> None:
     assert 50 < float(np.mean(prices)) < 150  # in dollars again, not standardized units
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_recipe_default_data_prints_steps(tmp_path, capsys, monkeypatch) -> None:
     monkeypatch.chdir(tmp_path)
     code, out, err = run(

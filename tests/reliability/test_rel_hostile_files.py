@@ -121,6 +121,8 @@ def _boundary_cuts(data: bytes) -> list[int]:
     return sorted(c for c in cuts if 0 <= c < len(data))
 
 
+# Heavyweight: `make test-fast` keeps the boundary cuts of every file (below) instead.
+@pytest.mark.slow
 def test_every_truncation_of_a_network_file_is_refused(model_files, tmp_path):
     file = model_files["module"]
     for cut in range(len(file.data)):
@@ -135,6 +137,7 @@ def test_truncation_in_every_part_of_every_model_file_is_refused(model_files, tm
             assert assert_refused_or_intact(file, file.data[:cut], tmp_path / "cut")
 
 
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_a_bit_flip_in_every_byte_of_a_network_file_is_refused_or_harmless(model_files, tmp_path):
     file = model_files["module"]
     refused = 0
@@ -465,6 +468,7 @@ def _bombs(folder: Path) -> dict[str, Path]:
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc, sets RLIMIT_AS")
+@pytest.mark.slow  # heavyweight: out of `make test-fast`, still in `make test`
 def test_bombs_are_refused_in_bounded_time_and_memory(tmp_path):
     bombs = _bombs(tmp_path)
     # 256 MiB beyond the interpreter and its imports; each bomb would need gigabytes.

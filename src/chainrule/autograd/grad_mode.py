@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 
 
 class _GradState(threading.local):
@@ -26,20 +26,20 @@ def is_grad_enabled() -> bool:
 
 
 @contextmanager
-def no_grad() -> Iterator[None]:
+def _recording(enabled: bool) -> Iterator[None]:
+    """Record the graph (or not) in this thread inside the block; restore the mode after."""
+    previous, _state.enabled = _state.enabled, enabled
+    try:
+        yield
+    finally:
+        _state.enabled = previous
+
+
+def no_grad() -> AbstractContextManager[None]:
     """Context manager in which this thread records no graph (inference, weight updates)."""
-    previous, _state.enabled = _state.enabled, False
-    try:
-        yield
-    finally:
-        _state.enabled = previous
+    return _recording(False)
 
 
-@contextmanager
-def enable_grad() -> Iterator[None]:
+def enable_grad() -> AbstractContextManager[None]:
     """Context manager that records the graph again inside a `no_grad` block (this thread)."""
-    previous, _state.enabled = _state.enabled, True
-    try:
-        yield
-    finally:
-        _state.enabled = previous
+    return _recording(True)

@@ -1,27 +1,55 @@
-"""Options that several commands share: the table and its columns, the cluster, the network.
+"""What the commands' parsers share: registering a command, options as tables, the table and
+its columns, the cluster, the network.
 
 `chainrule.cli.options` imports scikit-learn (for the estimators' choices), which takes most
-of a second: `option_type` and `add_hyperparameter_options` import it only when needed, so
-that ``chainrule --help`` and the other commands stay quick.
+of a second: `add_hyperparameter_options` imports it only when needed, so that ``chainrule
+--help`` and the other commands stay quick; the value types of the other options are
+`chainrule.cli.values`', which import nothing heavy.
 """
 
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
+from chainrule.cli.errors import description
+from chainrule.cli.values import positive_int, seed
 
-def option_type(name: str) -> Callable[[str], Any]:
-    """The value type `chainrule.cli.options.<name>`, imported when an argument is parsed."""
+# (flag, value type (`chainrule.cli.values`), default, METAVAR, help): an option taking one
+# checked value. Commands list theirs as a table (`add_valued_options`).
+Valued = tuple[str, Callable[[str], Any], Any, str, str]
+SEED: Valued = ("--seed", seed, 0, "SEED", "random seed (default: 0)")
 
-    def convert(text: str) -> Any:
-        from chainrule.cli import options
 
-        return getattr(options, name)(text)
+def add_command(
+    sub: Any,
+    name: str,
+    parents: list[argparse.ArgumentParser],
+    summary: str,
+    doc: str | None,
+    examples: str,
+    text: str | None = None,
+) -> argparse.ArgumentParser:
+    """Register command `name` in `sub` and return its parser.
 
-    convert.__name__ = name  # argparse names the type in its messages
-    return convert
+    `summary` is its line in ``chainrule --help``; its own ``--help`` shows `text` (default:
+    the command module's docstring `doc`, see `errors.description`) and then `examples`.
+    """
+    return sub.add_parser(
+        name,
+        help=summary,
+        description=description(doc) if text is None else text,
+        epilog=examples,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        parents=parents,
+    )
+
+
+def add_valued_options(p: argparse.ArgumentParser, options: Sequence[Valued]) -> None:
+    """Add each option of the table `options` (see `Valued`) to `p`."""
+    for flag, kind, default, metavar, text in options:
+        p.add_argument(flag, type=kind, default=default, metavar=metavar, help=text)
 
 
 def add_data_options(p: argparse.ArgumentParser, default: str) -> None:
@@ -76,10 +104,21 @@ def add_cluster_options(p: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--workers",
-        type=option_type("positive_int"),
+        type=positive_int,
         metavar="N",
         help="run on a local Dask cluster of N worker processes",
     )
+
+
+def cluster(args: argparse.Namespace) -> dict[str, Any]:
+    """The keywords of `recipe.tune` / `recipe.run_recipe` for the cluster options."""
+    return {"scheduler": args.scheduler, "n_workers": args.workers}
+
+
+def add_model_and_data(p: argparse.ArgumentParser, data: str) -> None:
+    """MODEL (a saved model) and DATA (a table, described by `data`): commands that use a model."""
+    p.add_argument("model", metavar="MODEL", help="model file written by 'chainrule train'")
+    p.add_argument("data", metavar="DATA", help=data)
 
 
 def add_hyperparameter_options(

@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.cli import io
-from chainrule.cli.errors import description
+from chainrule.cli.arguments import add_command, add_model_and_data
 
 HELP = "score a saved model on a labelled table"
 EXAMPLES = """examples:
@@ -28,16 +28,8 @@ EXAMPLES = """examples:
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "evaluate",
-        help=HELP,
-        description=description(__doc__),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=parents,
-    )
-    p.add_argument("model", metavar="MODEL", help="model file written by 'chainrule train'")
-    p.add_argument("data", metavar="DATA", help="CSV or Parquet file with the target column")
+    p = add_command(sub, "evaluate", parents, HELP, __doc__, EXAMPLES)
+    add_model_and_data(p, "CSV or Parquet file with the target column")
     p.add_argument(
         "--target",
         metavar="COLUMN",

@@ -22,7 +22,7 @@ import argparse
 from typing import Any
 
 from chainrule.cli import io
-from chainrule.cli.errors import description
+from chainrule.cli.arguments import add_command
 from chainrule.onnx_export import OPSET, check_with_onnxruntime, to_onnx
 
 __all__ = ["add_parser", "check_with_onnxruntime", "run", "to_onnx"]
@@ -35,14 +35,7 @@ EXAMPLES = """examples:
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "export",
-        help=HELP,
-        description=description(__doc__),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=parents,
-    )
+    p = add_command(sub, "export", parents, HELP, __doc__, EXAMPLES)
     p.add_argument("model", metavar="MODEL", help="a chainrule model file")
     p.add_argument("--onnx", metavar="FILE", required=True, help="the ONNX file to write")
     p.add_argument(

@@ -23,7 +23,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.cli.errors import description
+from chainrule.cli.arguments import add_command
 
 HELP = "draw a computational graph with values and gradients (default: the lecture's example)"
 EXAMPLES = """examples:
@@ -38,14 +38,7 @@ _BINARY = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "graph",
-        help=HELP,
-        description=description(__doc__),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=parents,
-    )
+    p = add_command(sub, "graph", parents, HELP, __doc__, EXAMPLES)
     p.add_argument("expr", nargs="?", metavar="EXPR", help="formula, e.g. 'f = 1 / (w0*x0 + w1)'")
     p.add_argument("values", nargs="*", metavar="NAME=VALUE", help="the value of each name")
     p.add_argument(

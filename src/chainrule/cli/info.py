@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from chainrule.cli import io
-from chainrule.cli.errors import description
+from chainrule.cli.arguments import add_command
 
 HELP = "show what a model file holds"
 EXAMPLES = """examples:
@@ -26,14 +26,7 @@ MAX_COLUMNS = 8
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "info",
-        help=HELP,
-        description=description(__doc__),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=parents,
-    )
+    p = add_command(sub, "info", parents, HELP, __doc__, EXAMPLES)
     p.add_argument("model", metavar="MODEL", help="a chainrule model file")
     p.add_argument("--json", action="store_true", help="print the file's description as JSON")
     p.set_defaults(run=run)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chainrule.cli.errors import description
+from chainrule.cli.arguments import add_command
 
 HELP = "print the lecture's worked examples, checked against autograd"
 EXAMPLES = """examples:
@@ -19,14 +19,7 @@ EXAMPLES = """examples:
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "lecture",
-        help=HELP,
-        description=description(__doc__),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=parents,
-    )
+    p = add_command(sub, "lecture", parents, HELP, __doc__, EXAMPLES)
     p.add_argument(
         "--out",
         metavar="DIR",

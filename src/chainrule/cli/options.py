@@ -8,11 +8,21 @@ exact command that repeats a run, every option spelled out.
 from __future__ import annotations
 
 import argparse
-import math
 import shlex
 from collections.abc import Callable
 from typing import Any
 
+from chainrule.cli.values import (  # noqa: F401 (value types, also used from here)
+    batch_size,
+    fraction,
+    layer_sizes,
+    names,
+    non_negative,
+    positive,
+    positive_int,
+    seed,
+    tolerance,
+)
 from chainrule.estimators.params import (
     ACTIVATION_CHOICES,
     AUGMENT_CHOICES,
@@ -25,78 +35,7 @@ from chainrule.estimators.params import (
 
 
 # ---------------------------------------------------------------------------- value types
-def _number(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not math.isfinite(value):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value
-
-
-def positive(text: str) -> float:
-    value = _number(text)
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be > 0, got {text}")
-    return value
-
-
-def non_negative(text: str) -> float:
-    value = _number(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def fraction(text: str) -> float:
-    """A number in [0, 1)."""
-    value = _number(text)
-    if not 0 <= value < 1:
-        raise argparse.ArgumentTypeError(f"must be in [0, 1), got {text}")
-    return value
-
-
-def positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be a positive whole number, got {text}")
-    return value
-
-
-def seed(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"must be >= 0, got {text}")
-    return value
-
-
-def batch_size(text: str) -> int | None:
-    """A positive int, or "full" (None: batch gradient descent)."""
-    if text.strip().lower() in ("full", "none", "all"):
-        return None
-    return positive_int(text)
-
-
-def layer_sizes(text: str) -> tuple[int, ...]:
-    """ "64,32" -> (64, 32); "" or "none" -> () (no hidden layer: a linear model)."""
-    text = text.strip()
-    if text.lower() in ("", "none", "0"):
-        return ()
-    try:
-        return tuple(positive_int(part.strip()) for part in text.split(","))
-    except argparse.ArgumentTypeError:
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a list of layer sizes such as 64,32"
-        ) from None
-
-
+# The plain ones (numbers, whole numbers, sizes, names) are `chainrule.cli.values`'.
 def augment(text: str) -> str | None:
     """An augmentation name (see `AUGMENT_CHOICES`), or "none"."""
     name = text.strip().lower()
@@ -116,13 +55,6 @@ class _Unset:
 
 
 TOL_UNSET: Any = _Unset()
-
-
-def tolerance(text: str) -> float | None:
-    """A number >= 0, or "none" (no training-loss stopping rule)."""
-    if text.strip().lower() == "none":
-        return None
-    return non_negative(text)
 
 
 def class_weight(text: str) -> str | dict[str, float] | None:
@@ -162,11 +94,6 @@ def resolve_class_weight(value: Any, labels: Any) -> Any:
             f"the classes are {list(by_text)!r}"
         )
     return {by_text[k]: w for k, w in value.items()}
-
-
-def names(text: str) -> tuple[str, ...]:
-    """ "a,b" -> ("a", "b")."""
-    return tuple(part.strip() for part in text.split(",") if part.strip())
 
 
 def _fmt_sizes(value: Any) -> str:

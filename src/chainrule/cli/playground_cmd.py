@@ -11,7 +11,8 @@ from __future__ import annotations
 import argparse
 from typing import Any
 
-from chainrule.cli.errors import description
+from chainrule.cli.arguments import add_command
+from chainrule.cli.values import whole_number
 
 HELP = "train a network live in the browser (TensorFlow Playground plus the lecture)"
 EXAMPLES = """examples:
@@ -21,24 +22,11 @@ EXAMPLES = """examples:
 
 
 def _port(text: str) -> int:
-    try:
-        port = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"port must be a whole number, got {text!r}") from None
-    if not 0 <= port <= 65535:
-        raise argparse.ArgumentTypeError(f"port must be from 0 to 65535, got {port}")
-    return port
+    return whole_number(text, 0, 65535, rule="a port from 0 to 65535")
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "playground",
-        help=HELP,
-        description=description(__doc__),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=parents,
-    )
+    p = add_command(sub, "playground", parents, HELP, __doc__, EXAMPLES)
     p.add_argument(
         "--port", type=_port, default=8765, help="port on 127.0.0.1 (default 8765; 0: any free)"
     )

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 
 from chainrule.cli import io
-from chainrule.cli.errors import description
+from chainrule.cli.arguments import add_command, add_model_and_data
+from chainrule.cli.values import whole_number
 
 HELP = "predict each row of a table with a saved model (CSV output)"
 EXAMPLES = """examples:
@@ -27,16 +28,8 @@ EXAMPLES = """examples:
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "predict",
-        help=HELP,
-        description=description(__doc__),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=parents,
-    )
-    p.add_argument("model", metavar="MODEL", help="model file written by 'chainrule train'")
-    p.add_argument("data", metavar="DATA", help="CSV or Parquet file of rows to predict")
+    p = add_command(sub, "predict", parents, HELP, __doc__, EXAMPLES)
+    add_model_and_data(p, "CSV or Parquet file of rows to predict")
     p.add_argument("--out", metavar="FILE", help="CSV file to write (default: standard output)")
     p.add_argument("--proba", action="store_true", help="add class probabilities")
     p.add_argument(
@@ -64,13 +57,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def _digits(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 17:
-        raise argparse.ArgumentTypeError(f"must be between 1 and 17, got {text}")
-    return value
+    return whole_number(text, 1, 17)
 
 
 def numeric_matrix(frame: Any, n_features: int, names: Any, source: str) -> Any:

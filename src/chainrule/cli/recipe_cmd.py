@@ -16,7 +16,16 @@ from pathlib import Path
 from typing import Any
 
 from chainrule.cli import io
-from chainrule.cli.arguments import add_cluster_options, add_data_options, option_type
+from chainrule.cli.arguments import (
+    SEED,
+    Valued,
+    add_cluster_options,
+    add_command,
+    add_data_options,
+    add_valued_options,
+    cluster,
+)
+from chainrule.cli.values import fraction, positive_int
 
 HELP = "run the whole training recipe and write a report (no DATA: breast cancer data)"
 EXAMPLES = """examples:
@@ -32,61 +41,40 @@ DESCRIPTION = (
     "report.md with its figures, and the final model (DIR/model.chainrule, for 'chainrule "
     "predict'). With no DATA it runs on scikit-learn's breast cancer data."
 )
+OPTIONS: list[Valued] = [
+    ("--trials", positive_int, 12, "N", "hyperparameter trials of the short search (default: 12)"),
+    (
+        "--epochs",
+        positive_int,
+        100,
+        "N",
+        "most epochs per training run (the final model gets twice as many, "
+        "with early stopping; default: 100)",
+    ),
+    ("--members", positive_int, 5, "N", "networks in the ensemble (default: 5)"),
+    ("--cv", positive_int, 5, "K", "folds of the baselines' cross-validation (default: 5)"),
+    (
+        "--test-fraction",
+        fraction,
+        0.2,
+        "F",
+        "share of rows held out as the final test set (default: 0.2)",
+    ),
+]
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
-    p = sub.add_parser(
-        "recipe",
-        help=HELP,
-        description=textwrap.fill(DESCRIPTION, 79, break_on_hyphens=False),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=parents,
-    )
+    text = textwrap.fill(DESCRIPTION, 79, break_on_hyphens=False)
+    p = add_command(sub, "recipe", parents, HELP, None, EXAMPLES, text)
     add_data_options(p, default="breast cancer")
     p.add_argument(
         "--report",
         metavar="DIR",
         help=f"folder for report.md, its figures and the model (default: {io.DEFAULT_DIR}/recipe)",
     )
-    p.add_argument(
-        "--trials",
-        type=option_type("positive_int"),
-        default=12,
-        metavar="N",
-        help="hyperparameter trials of the short search (default: 12)",
-    )
-    p.add_argument(
-        "--epochs",
-        type=option_type("positive_int"),
-        default=100,
-        metavar="N",
-        help="most epochs per training run (the final model gets twice as many, "
-        "with early stopping; default: 100)",
-    )
-    p.add_argument(
-        "--members",
-        type=option_type("positive_int"),
-        default=5,
-        metavar="N",
-        help="networks in the ensemble (default: 5)",
-    )
-    p.add_argument(
-        "--cv",
-        type=option_type("positive_int"),
-        default=5,
-        metavar="K",
-        help="folds of the baselines' cross-validation (default: 5)",
-    )
-    p.add_argument(
-        "--test-fraction",
-        type=option_type("fraction"),
-        default=0.2,
-        metavar="F",
-        help="share of rows held out as the final test set (default: 0.2)",
-    )
+    add_valued_options(p, OPTIONS)
     add_cluster_options(p)
-    p.add_argument("--seed", type=option_type("seed"), default=0, help="random seed (default: 0)")
+    add_valued_options(p, [SEED])
     p.add_argument("--quiet", action="store_true", help="no progress lines")
     p.set_defaults(run=run)
 
@@ -146,9 +134,8 @@ def run(args: argparse.Namespace) -> int:
         n_trials=args.trials,
         n_members=args.members,
         seed=args.seed,
-        scheduler=args.scheduler,
-        n_workers=args.workers,
         log=log,
+        **cluster(args),
     )
     command = _command(args, report)
     result.settings["command"] = f"`{command}`"

@@ -17,8 +17,15 @@ from typing import Any
 
 from chainrule._version import __version__
 from chainrule.cli import io
-from chainrule.cli.arguments import add_column_options, add_hyperparameter_options, option_type
-from chainrule.cli.errors import description
+from chainrule.cli.arguments import (
+    SEED,
+    Valued,
+    add_command,
+    add_data_options,
+    add_hyperparameter_options,
+    add_valued_options,
+)
+from chainrule.cli.values import fraction
 
 HELP = "train a network on a CSV/Parquet table (no DATA: scikit-learn's digits)"
 EXAMPLES = """examples:
@@ -27,19 +34,18 @@ EXAMPLES = """examples:
   chainrule train houses.csv --target price --task regression --report houses-report
   chainrule train train.csv --target species --test test.csv --report species-report
 """
+VALIDATION_FRACTION: Valued = (
+    "--validation-fraction",
+    fraction,
+    0.2,
+    "F",
+    "share of rows held out for validation and early stopping (default: 0.2)",
+)
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = True) -> None:
-    p = sub.add_parser(
-        "train",
-        help=HELP,
-        description=description(__doc__),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=parents,
-    )
-    p.add_argument("data", nargs="?", metavar="DATA", help="CSV or Parquet file (default: digits)")
-    p.add_argument("--target", metavar="COLUMN", help="the column to predict (required with DATA)")
+    p = add_command(sub, "train", parents, HELP, __doc__, EXAMPLES)
+    add_data_options(p, default="digits")
     p.add_argument(
         "--out",
         metavar="MODEL",
@@ -51,14 +57,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
         help=f"write learning curves, plots, metrics.json and the command into DIR "
         f"(default with no DATA: {io.DEFAULT_DIR}/report)",
     )
-    add_column_options(p)
-    p.add_argument(
-        "--validation-fraction",
-        type=option_type("fraction"),
-        default=0.2,
-        metavar="F",
-        help="share of rows held out for validation and early stopping (default: 0.2)",
-    )
+    add_valued_options(p, [VALIDATION_FRACTION])
     p.add_argument(
         "--early-stopping",
         action=argparse.BooleanOptionalAction,
@@ -72,7 +71,7 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
         help="a held-out table with the target column, scored after training; its metrics "
         "join the summary, the report and the model file",
     )
-    p.add_argument("--seed", type=option_type("seed"), default=0, help="random seed (default: 0)")
+    add_valued_options(p, [SEED])
     p.add_argument("--quiet", action="store_true", help="no progress bar and no summary")
     p.add_argument(
         "--force",

@@ -24,11 +24,16 @@ import numpy as np
 
 from chainrule.cli import io
 from chainrule.cli.arguments import (
+    SEED,
+    Valued,
     add_cluster_options,
+    add_command,
     add_data_options,
     add_hyperparameter_options,
-    option_type,
+    add_valued_options,
+    cluster,
 )
+from chainrule.cli.values import fraction, positive, positive_int
 
 HELP = "search hyperparameters with Optuna, here or on a Dask cluster"
 DESCRIPTION = (
@@ -51,40 +56,40 @@ a range (add "log": true/false; rates are log-scaled by default), a single value
 Keys are estimator parameters (learning_rate, hidden_layer_sizes, ...) or option names
 (lr, hidden, batch-size, ...).
 """
+OPTIONS: list[Valued] = [
+    ("--trials", positive_int, 20, "N", "trials to run (default: 20)"),
+    (
+        "--cv",
+        positive_int,
+        None,
+        "K",
+        "score each trial by K-fold cross-validation (default: one split)",
+    ),
+    (
+        "--validation-fraction",
+        fraction,
+        0.2,
+        "F",
+        "share of rows for validation without --cv (default: 0.2)",
+    ),
+    ("--timeout", positive, None, "SECONDS", "start no new trials after this long"),
+    (
+        "--parallel",
+        positive_int,
+        4,
+        "N",
+        "trials suggested and run together (default: 4; results depend on it)",
+    ),
+]
 
 
 def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = True) -> None:
     """Register ``tune``; the hyperparameter options (they import scikit-learn) only if `full`."""
-    p = sub.add_parser(
-        "tune",
-        help=HELP,
-        description=textwrap.fill(DESCRIPTION, 79, break_on_hyphens=False),
-        epilog=EXAMPLES,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-        parents=parents,
-    )
+    text = textwrap.fill(DESCRIPTION, 79, break_on_hyphens=False)
+    p = add_command(sub, "tune", parents, HELP, None, EXAMPLES, text)
     add_data_options(p, default="digits")
-    p.add_argument(
-        "--trials",
-        type=option_type("positive_int"),
-        default=20,
-        metavar="N",
-        help="trials to run (default: 20)",
-    )
     p.add_argument("--space", metavar="JSON", help="the search space (see below)")
-    p.add_argument(
-        "--cv",
-        type=option_type("positive_int"),
-        metavar="K",
-        help="score each trial by K-fold cross-validation (default: one split)",
-    )
-    p.add_argument(
-        "--validation-fraction",
-        type=option_type("fraction"),
-        default=0.2,
-        metavar="F",
-        help="share of rows for validation without --cv (default: 0.2)",
-    )
+    add_valued_options(p, OPTIONS)
     p.add_argument(
         "--early-stopping",
         action=argparse.BooleanOptionalAction,
@@ -92,21 +97,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser], full: bool = Tr
         help="stop each trial when its validation loss stops improving and score its best "
         "weights, as 'chainrule train' does (default: on)",
     )
-    p.add_argument(
-        "--timeout",
-        type=option_type("positive"),
-        metavar="SECONDS",
-        help="start no new trials after this long",
-    )
-    p.add_argument(
-        "--parallel",
-        type=option_type("positive_int"),
-        default=4,
-        metavar="N",
-        help="trials suggested and run together (default: 4; results depend on it)",
-    )
     add_cluster_options(p)
-    p.add_argument("--seed", type=option_type("seed"), default=0, help="random seed (default: 0)")
+    add_valued_options(p, [SEED])
     p.add_argument(
         "--out",
         metavar="MODEL",
@@ -278,8 +270,6 @@ def run(args: argparse.Namespace) -> int:
         args.trials,
         cv=splits,
         scoring=score,
-        scheduler=args.scheduler,
-        n_workers=args.workers,
         seed=args.seed,
         timeout=args.timeout,
         n_parallel=args.parallel,
@@ -287,6 +277,7 @@ def run(args: argparse.Namespace) -> int:
         include_defaults=True,
         fit_validation=True,
         on_trial=None if args.quiet else _progress(score.__name__),
+        **cluster(args),
     )
     best = {**kwargs, **result.best_params_}
     out = Path(args.out) if args.out is not None else None

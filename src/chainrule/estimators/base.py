@@ -62,6 +62,15 @@ def _architecture(config: Config) -> tuple[Any, ...]:
     return (config.hidden_layer_sizes, config.activation, config.batch_norm, config.dropout)
 
 
+def store_params(estimator: BaseEstimator, arguments: dict[str, Any]) -> None:
+    """Keep each argument of `estimator`'s ``__init__`` (its ``locals()``) as the attribute of
+    the same name, unchanged: all that scikit-learn allows ``__init__`` to do (validation
+    waits for ``fit``), written once for every estimator. Call it first in ``__init__``."""
+    for name, value in arguments.items():
+        if name not in ("self", "__class__"):
+            setattr(estimator, name, value)
+
+
 class BaseMLP(BaseEstimator):
     """Shared `fit`, `partial_fit` and forward pass of the multilayer-perceptron estimators.
 
@@ -97,29 +106,7 @@ class BaseMLP(BaseEstimator):
         callbacks: Sequence[Any] | None = None,
         augment: Any = None,
     ) -> None:
-        self.hidden_layer_sizes = hidden_layer_sizes
-        self.activation = activation
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.l1 = l1
-        self.l2 = l2
-        self.dropout = dropout
-        self.batch_norm = batch_norm
-        self.init = init
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.lr_schedule = lr_schedule
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.verbose = verbose
-        self.dtype = dtype
-        self.warm_start = warm_start
-        self.callbacks = callbacks
-        self.augment = augment
+        store_params(self, locals())
 
     # ------------------------------------------------------------------ hooks for subclasses
     _is_classifier = False

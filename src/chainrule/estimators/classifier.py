@@ -10,7 +10,7 @@ from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
 from chainrule.autograd.ops import stable_sigmoid
-from chainrule.estimators.base import Array, BaseMLP
+from chainrule.estimators.base import Array, BaseMLP, store_params
 from chainrule.estimators.class_weight import check_class_weight, sample_weights
 from chainrule.estimators.params import Config
 
@@ -217,32 +217,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
         augment: Any = None,
         class_weight: str | Mapping[Any, float] | None = None,
     ) -> None:
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            epochs=epochs,
-            l1=l1,
-            l2=l2,
-            dropout=dropout,
-            batch_norm=batch_norm,
-            init=init,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            tol=tol,
-            lr_schedule=lr_schedule,
-            shuffle=shuffle,
-            random_state=random_state,
-            verbose=verbose,
-            dtype=dtype,
-            warm_start=warm_start,
-            callbacks=callbacks,
-            augment=augment,
-        )
-        self.class_weight = class_weight
+        store_params(self, locals())
 
     def _check_params(self) -> Config:
         config = super()._check_params()

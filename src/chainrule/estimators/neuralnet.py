@@ -17,7 +17,7 @@ import numpy as np
 from chainrule import rng as _rng
 from chainrule.autograd import Tensor, no_grad
 from chainrule.data import n_rows, take_rows
-from chainrule.estimators.base import Array
+from chainrule.estimators.base import Array, store_params
 from chainrule.estimators.classifier import MLPClassifier
 from chainrule.estimators.params import Config, validate
 from chainrule.estimators.regressor import MLPRegressor
@@ -206,27 +206,7 @@ class NeuralNetClassifier(_NeuralNet, MLPClassifier):
         augment: Any = None,
         class_weight: str | Mapping[Any, float] | None = None,
     ) -> None:
-        self.module = module
-        self.input_shape = input_shape
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.l1 = l1
-        self.l2 = l2
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.lr_schedule = lr_schedule
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.verbose = verbose
-        self.dtype = dtype
-        self.warm_start = warm_start
-        self.callbacks = callbacks
-        self.augment = augment
-        self.class_weight = class_weight
+        store_params(self, locals())
 
 
 class NeuralNetRegressor(_NeuralNet, MLPRegressor):
@@ -260,24 +240,4 @@ class NeuralNetRegressor(_NeuralNet, MLPRegressor):
         callbacks: Sequence[Any] | None = None,
         augment: Any = None,
     ) -> None:
-        self.module = module
-        self.input_shape = input_shape
-        self.loss = loss
-        self.optimizer = optimizer
-        self.learning_rate = learning_rate
-        self.batch_size = batch_size
-        self.epochs = epochs
-        self.l1 = l1
-        self.l2 = l2
-        self.early_stopping = early_stopping
-        self.validation_fraction = validation_fraction
-        self.patience = patience
-        self.tol = tol
-        self.lr_schedule = lr_schedule
-        self.shuffle = shuffle
-        self.random_state = random_state
-        self.verbose = verbose
-        self.dtype = dtype
-        self.warm_start = warm_start
-        self.callbacks = callbacks
-        self.augment = augment
+        store_params(self, locals())

@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import RegressorMixin
 
 from chainrule.estimators import ranges
-from chainrule.estimators.base import Array, BaseMLP
+from chainrule.estimators.base import Array, BaseMLP, store_params
 from chainrule.estimators.params import REGRESSION_LOSS_CHOICES, Config
 from chainrule.training.metrics import r2
 
@@ -88,32 +88,7 @@ best_validation_score_, n_iter_, best_epoch_, stopped_by_, n_features_in_, featu
         callbacks: Sequence[Any] | None = None,
         augment: Any = None,
     ) -> None:
-        self.loss = loss
-        super().__init__(
-            hidden_layer_sizes=hidden_layer_sizes,
-            activation=activation,
-            optimizer=optimizer,
-            learning_rate=learning_rate,
-            batch_size=batch_size,
-            epochs=epochs,
-            l1=l1,
-            l2=l2,
-            dropout=dropout,
-            batch_norm=batch_norm,
-            init=init,
-            early_stopping=early_stopping,
-            validation_fraction=validation_fraction,
-            patience=patience,
-            tol=tol,
-            lr_schedule=lr_schedule,
-            shuffle=shuffle,
-            random_state=random_state,
-            verbose=verbose,
-            dtype=dtype,
-            warm_start=warm_start,
-            callbacks=callbacks,
-            augment=augment,
-        )
+        store_params(self, locals())
 
     def _check_params(self) -> Config:
         config = super()._check_params()

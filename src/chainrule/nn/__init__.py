@@ -9,6 +9,7 @@ The lecture's K-layer network z⁽ᵏ⁾ = σ(W⁽ᵏ⁾ z⁽ᵏ⁻¹⁾ + b⁽�
 
 from chainrule.fast.flat import FlatBuffer, flatten_parameters
 from chainrule.nn import functional, init
+from chainrule.nn import module as _module
 from chainrule.nn.activations import (
     ACTIVATIONS,
     Identity,
@@ -31,7 +32,7 @@ from chainrule.nn.losses import (
     SquaredError,
     get_loss,
 )
-from chainrule.nn.module import IncompatibleKeys, Module, Sequential
+from chainrule.nn.module import IncompatibleKeys, Module
 from chainrule.nn.normalization import BatchNorm, BatchNorm1d, BatchNorm2d
 from chainrule.nn.parameter import Parameter
 from chainrule.nn.pooling import (
@@ -45,6 +46,12 @@ from chainrule.nn.pooling import (
     Unflatten,
 )
 from chainrule.nn.regularizers import l1_penalty, l2_penalty, penalized_weights
+from chainrule.nn.sequential import Sequential
+
+# Pickles made before `Sequential` had a module of its own name it as
+# `chainrule.nn.module.Sequential`; importing that module runs this package first, so the old
+# name resolves here (module.py itself stays free of the import, and of an import circle).
+_module.Sequential = Sequential  # type: ignore[attr-defined]
 
 __all__ = [
     "ACTIVATIONS",

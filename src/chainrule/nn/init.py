@@ -67,27 +67,28 @@ def fans(shape: Shape) -> tuple[int, int]:
     return shape[1] * receptive, shape[0] * receptive
 
 
-def _uniform(shape: tuple[int, ...], low: float, high: float, rng: Seed, dtype: Any) -> Any:
-    """U(low, high) drawn directly in float32/float64 (no float64 temporary for float32)."""
-    dtype = np.dtype(dtype)
-    gen = as_generator(rng)
+def _standard(kind: str, shape: tuple[int, ...], rng: Seed, dtype: Any) -> Any:
+    """U(0, 1) (`kind` "random") or N(0, 1) ("standard_normal") as `dtype`, drawn directly in
+    float32/float64 (no float64 temporary for float32)."""
+    draw = getattr(as_generator(rng), kind)
     if dtype in (np.float32, np.float64):
-        out = gen.random(shape, dtype=dtype)
-    else:
-        out = gen.random(shape).astype(dtype)
+        return draw(shape, dtype=dtype)
+    return draw(shape).astype(dtype)
+
+
+def _uniform(shape: tuple[int, ...], low: float, high: float, rng: Seed, dtype: Any) -> Any:
+    """U(low, high) = low + (high − low) U(0, 1)."""
+    dtype = np.dtype(dtype)
+    out = _standard("random", shape, rng, dtype)
     out *= dtype.type(high - low)
     out += dtype.type(low)
     return out
 
 
 def _normal(shape: tuple[int, ...], mean: float, std: float, rng: Seed, dtype: Any) -> Any:
-    """N(mean, std²) drawn directly in float32/float64."""
+    """N(mean, std²) = mean + std N(0, 1)."""
     dtype = np.dtype(dtype)
-    gen = as_generator(rng)
-    if dtype in (np.float32, np.float64):
-        out = gen.standard_normal(shape, dtype=dtype)
-    else:
-        out = gen.standard_normal(shape).astype(dtype)
+    out = _standard("standard_normal", shape, rng, dtype)
     out *= dtype.type(std)
     if mean:
         out += dtype.type(mean)

@@ -21,19 +21,30 @@ __all__ = [
 ]
 
 
-def _no_ceil(ceil_mode: bool) -> None:
-    if ceil_mode:
-        raise ValueError("ceil_mode=True is not supported (PyTorch's default False is)")
+class _PoolNd(Module):
+    """What max and average pooling share: the window (kernel_size, stride, padding)."""
+
+    _d: ClassVar[int]
+
+    def _window(self, kernel_size: Any, stride: Any, padding: Any, ceil_mode: bool) -> None:
+        """Each an int or one per axis; stride defaults to kernel_size (as PyTorch's)."""
+        if ceil_mode:
+            raise ValueError("ceil_mode=True is not supported (PyTorch's default False is)")
+        d = self._d
+        self.kernel_size = expand(kernel_size, d, "kernel_size")
+        self.stride = self.kernel_size if stride is None else expand(stride, d, "stride")
+        self.padding = expand(padding, d, "padding", low=0)
+
+    def extra_repr(self) -> str:
+        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
-class _MaxPoolNd(Module):
+class _MaxPoolNd(_PoolNd):
     """Max pooling: the largest value of each window, per channel (`pool_ops.max_pool`).
 
     Parameters as PyTorch's: kernel_size, stride (default: kernel_size), padding (at most half
     the kernel; padded with −∞), dilation, each an int or one per axis.
     """
-
-    _d: ClassVar[int]
 
     def __init__(
         self,
@@ -47,18 +58,11 @@ class _MaxPoolNd(Module):
         super().__init__()
         if return_indices:
             raise ValueError("return_indices=True is not supported")
-        _no_ceil(ceil_mode)
-        d = self._d
-        self.kernel_size = expand(kernel_size, d, "kernel_size")
-        self.stride = self.kernel_size if stride is None else expand(stride, d, "stride")
-        self.padding = expand(padding, d, "padding", low=0)
-        self.dilation = expand(dilation, d, "dilation")
+        self._window(kernel_size, stride, padding, ceil_mode)
+        self.dilation = expand(dilation, self._d, "dilation")
 
     def forward(self, x: Any) -> Tensor:
         return max_pool(x, self._d, self.kernel_size, self.stride, self.padding, self.dilation)
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class MaxPool1d(_MaxPoolNd):
@@ -73,10 +77,8 @@ class MaxPool2d(_MaxPoolNd):
     _d = 2
 
 
-class _AvgPoolNd(Module):
+class _AvgPoolNd(_PoolNd):
     """Average pooling: the mean of each window, per channel (`pool_ops.avg_pool`)."""
-
-    _d: ClassVar[int]
 
     def __init__(
         self,
@@ -88,11 +90,7 @@ class _AvgPoolNd(Module):
         divisor_override: int | None = None,
     ) -> None:
         super().__init__()
-        _no_ceil(ceil_mode)
-        d = self._d
-        self.kernel_size = expand(kernel_size, d, "kernel_size")
-        self.stride = self.kernel_size if stride is None else expand(stride, d, "stride")
-        self.padding = expand(padding, d, "padding", low=0)
+        self._window(kernel_size, stride, padding, ceil_mode)
         self.count_include_pad = bool(count_include_pad)
         if divisor_override is not None:
             divisor_override = expand(divisor_override, 1, "divisor_override")[0]
@@ -108,9 +106,6 @@ class _AvgPoolNd(Module):
             self.count_include_pad,
             self.divisor_override,
         )
-
-    def extra_repr(self) -> str:
-        return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
 class AvgPool1d(_AvgPoolNd):

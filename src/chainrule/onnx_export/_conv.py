@@ -83,25 +83,12 @@ def spatial_node(b: Builder, m: Any, x: str, spatial: bool) -> str | None:
             dilations=list(m.dilation),
         )
     if isinstance(m, nn.MaxPool1d | nn.MaxPool2d):
-        return b.node(
-            "MaxPool",
-            [x],
-            kernel_shape=list(m.kernel_size),
-            strides=list(m.stride),
-            pads=list(m.padding) * 2,
-            dilations=list(m.dilation),
-        )
+        return b.node("MaxPool", [x], **_window(m), dilations=list(m.dilation))
     if isinstance(m, nn.AvgPool1d | nn.AvgPool2d):
         if m.divisor_override is not None:
             raise ValueError("cannot export an average pooling with divisor_override to ONNX")
-        return b.node(
-            "AveragePool",
-            [x],
-            kernel_shape=list(m.kernel_size),
-            strides=list(m.stride),
-            pads=list(m.padding) * 2,
-            count_include_pad=int(m.count_include_pad),
-        )
+        count_include_pad = int(m.count_include_pad)
+        return b.node("AveragePool", [x], **_window(m), count_include_pad=count_include_pad)
     if isinstance(m, nn.AdaptiveAvgPool1d | nn.AdaptiveAvgPool2d):
         size = m.output_size
         sizes = (size,) * m._d if isinstance(size, int) else tuple(size)
@@ -126,3 +113,12 @@ def spatial_node(b: Builder, m: Any, x: str, spatial: bool) -> str | None:
         inputs = [x] + [b.const(f"{n}{k}", v) for n, v in zip(names, values, strict=True)]
         return b.node("BatchNormalization", inputs, epsilon=float(np.float32(m.eps)))
     return None
+
+
+def _window(m: Any) -> dict[str, list[int]]:
+    """A pooling layer's window as ONNX attributes (pads: every axis's start, then its end)."""
+    return {
+        "kernel_shape": list(m.kernel_size),
+        "strides": list(m.stride),
+        "pads": list(m.padding) * 2,
+    }

@@ -9,7 +9,12 @@ import numpy as np
 
 from chainrule.autograd.tensor import Array
 from chainrule.fast.updates import adam_update_
-from chainrule.optim.optimizer import Optimizer, ParamsLike, check_bool, check_number
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsLike,
+    check_number,
+    hyperparameters,
+)
 
 
 class Adam(Optimizer):
@@ -63,14 +68,7 @@ class Adam(Optimizer):
         weight_decay: float = 0.0,
         amsgrad: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "betas": betas,
-            "eps": eps,
-            "weight_decay": weight_decay,
-            "amsgrad": amsgrad,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
@@ -81,9 +79,6 @@ class Adam(Optimizer):
             check_number(f"beta{i + 1}", b, low=0.0, high=1.0, high_open=True)
             for i, b in enumerate(betas)
         )
-        group["eps"] = check_number("eps", group["eps"], low=0.0)
-        group["weight_decay"] = check_number("weight_decay", group["weight_decay"], low=0.0)
-        group["amsgrad"] = check_bool("amsgrad", group["amsgrad"])
 
     def _init_state(self, w: Array, group: dict[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = {
@@ -113,6 +108,8 @@ class AdamW(Adam):
 
     decoupled_weight_decay: ClassVar[bool] = True
 
+    # Adam's signature again, as torch.optim.AdamW's: only the default λ differs (0.01), and
+    # help(), inspect.signature and tab completion show the defaults from the signature.
     def __init__(
         self,
         params: ParamsLike,

@@ -127,9 +127,19 @@ class Optimizer:
         self.param_groups.append(group)
         self._layouts.append(GroupLayout())
 
+    #: Hyperparameters that are numbers ≥ 0 wherever an optimizer has them (η, ε, λ, μ).
+    non_negative: ClassVar[tuple[str, ...]] = ("lr", "eps", "weight_decay", "momentum")
+    #: Hyperparameters that switch a variant on or off, wherever an optimizer has them.
+    switches: ClassVar[tuple[str, ...]] = ("amsgrad", "centered", "nesterov")
+
     def _check_group(self, group: dict[str, Any]) -> None:
         """Validate (and normalise in place) a group's hyperparameters; subclasses extend."""
-        group["lr"] = check_number("lr", group["lr"], low=0.0)
+        for name in self.non_negative:
+            if name in group:
+                group[name] = check_number(name, group[name], low=0.0)
+        for name in self.switches:
+            if name in group:
+                group[name] = check_bool(name, group[name])
 
     # ------------------------------------------------------------------ the update
     def step(self, closure: Callable[[], Any] | None = None) -> Any:
@@ -305,6 +315,15 @@ class Optimizer:
 
 
 # ---------------------------------------------------------------------- validation helpers
+def hyperparameters(arguments: dict[str, Any]) -> dict[str, Any]:
+    """An optimizer's hyperparameters from its constructor's ``locals()``: every argument but
+    ``self`` and ``params``, by name (they become the defaults of its parameter groups).
+
+    Call it first thing in ``__init__``, before any other local variable exists.
+    """
+    return {k: v for k, v in arguments.items() if k not in ("self", "params", "__class__")}
+
+
 def check_number(
     name: str,
     value: Any,

@@ -8,7 +8,12 @@ import numpy as np
 
 from chainrule.autograd.tensor import Array
 from chainrule.fast.updates import rmsprop_update_
-from chainrule.optim.optimizer import Optimizer, ParamsLike, check_bool, check_number
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsLike,
+    check_number,
+    hyperparameters,
+)
 
 
 class RMSprop(Optimizer):
@@ -63,23 +68,11 @@ class RMSprop(Optimizer):
         weight_decay: float = 0.0,
         centered: bool = False,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "alpha": alpha,
-            "eps": eps,
-            "momentum": momentum,
-            "weight_decay": weight_decay,
-            "centered": centered,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
         group["alpha"] = check_number("alpha", group["alpha"], low=0.0, high=1.0, high_open=True)
-        group["eps"] = check_number("eps", group["eps"], low=0.0)
-        group["momentum"] = check_number("momentum", group["momentum"], low=0.0)
-        group["weight_decay"] = check_number("weight_decay", group["weight_decay"], low=0.0)
-        group["centered"] = check_bool("centered", group["centered"])
 
     def _init_state(self, w: Array, group: dict[str, Any]) -> dict[str, Any]:
         state: dict[str, Any] = {"step": 0, "square_avg": np.zeros_like(w)}

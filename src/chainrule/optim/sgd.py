@@ -6,7 +6,12 @@ from typing import Any, ClassVar
 
 from chainrule.autograd.tensor import Array
 from chainrule.fast.updates import sgd_update_
-from chainrule.optim.optimizer import Optimizer, ParamsLike, check_bool, check_number
+from chainrule.optim.optimizer import (
+    Optimizer,
+    ParamsLike,
+    check_number,
+    hyperparameters,
+)
 
 
 class SGD(Optimizer):
@@ -58,21 +63,11 @@ class SGD(Optimizer):
         weight_decay: float = 0.0,
         dampening: float = 0.0,
     ) -> None:
-        defaults = {
-            "lr": lr,
-            "momentum": momentum,
-            "nesterov": nesterov,
-            "weight_decay": weight_decay,
-            "dampening": dampening,
-        }
-        super().__init__(params, defaults)
+        super().__init__(params, hyperparameters(locals()))
 
     def _check_group(self, group: dict[str, Any]) -> None:
         super()._check_group(group)
-        group["momentum"] = check_number("momentum", group["momentum"], low=0.0)
-        group["weight_decay"] = check_number("weight_decay", group["weight_decay"], low=0.0)
         group["dampening"] = check_number("dampening", group["dampening"], low=0.0, high=1.0)
-        group["nesterov"] = check_bool("nesterov", group["nesterov"])
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
 

@@ -20,6 +20,7 @@ from sklearn.utils import _safe_indexing, get_tags
 from sklearn.utils.metaestimators import available_if
 from sklearn.utils.validation import check_array, check_consistent_length, check_is_fitted
 
+from chainrule.estimators.base import store_params
 from chainrule.recipe._common import base_seed, job_seed, positive_int, seeded
 from chainrule.recipe._dask import runner, worker_address
 
@@ -105,12 +106,7 @@ class Ensemble(MetaEstimatorMixin, BaseEstimator):
         n_workers: int | None = None,
         random_state: int | None = None,
     ) -> None:
-        self.estimator = estimator
-        self.n_members = n_members
-        self.bootstrap = bootstrap
-        self.scheduler = scheduler
-        self.n_workers = n_workers
-        self.random_state = random_state
+        store_params(self, locals())
 
     def _base(self) -> Any:
         if self.estimator is None:

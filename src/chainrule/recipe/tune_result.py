@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -85,18 +86,17 @@ class TuneResult:
 
     def to_markdown(self, top: int = 10) -> str:
         """The summary, the searched parameters and the best `top` trials, as Markdown."""
-        summary, tables = self._tables(top)
-        lines = [summary.format(best=f"**{self.best_score_:.4f}**"), ""]
-        for header, rows in tables:
-            lines += [markdown_table(header, rows), ""]
-        return "\n".join(lines[:-1]) + "\n"
+        return self._render(top, f"**{self.best_score_:.4f}**", markdown_table)
 
     def to_text(self, top: int = 10) -> str:
         """The same as `to_markdown`, as plain text for a terminal."""
+        return self._render(top, f"{self.best_score_:.4f}", text_table)
+
+    def _render(self, top: int, best: str, table: Callable[..., str]) -> str:
         summary, tables = self._tables(top)
-        lines = [summary.format(best=f"{self.best_score_:.4f}"), ""]
+        lines = [summary.format(best=best), ""]
         for header, rows in tables:
-            lines += [text_table(header, rows), ""]
+            lines += [table(header, rows), ""]
         return "\n".join(lines[:-1]) + "\n"
 
     def _params(self, number: int) -> dict[str, Any]:
@@ -144,12 +144,7 @@ class TuneResult:
             [self.best_trial_], [self.best_score_], marker="*", s=160, color=BEST,
             edgecolors="black", linewidths=0.5, zorder=4, label=f"best: trial {self.best_trial_}",
         )  # fmt: skip
-        ax.set_xlabel("trial")
-        integer_ticks(ax.xaxis)
-        ax.set_ylabel(f"validation {self.metric}")
-        ax.set_title("hyperparameter search")
-        ax.legend(loc="lower right")
-        return ax
+        return self._label(ax, "trial", "hyperparameter search")
 
     @styled
     def plot_intermediate(self, ax: Any = None) -> Any:
@@ -172,10 +167,14 @@ class TuneResult:
         ax.plot([], [], color=TRAIN, alpha=0.6, linewidth=1, label="other complete trials")
         if any(o.state == "PRUNED" for o in self.outcomes):
             ax.plot([], [], color=MUTED, linestyle="--", linewidth=1, label="pruned trials")
-        ax.set_xlabel("epoch")
+        return self._label(ax, "epoch", "learning curves of the trials")
+
+    def _label(self, ax: Any, x: str, title: str) -> Any:
+        """Both plots' axes: whole numbers along x, the validation score up, the legend."""
+        ax.set_xlabel(x)
         integer_ticks(ax.xaxis)
         ax.set_ylabel(f"validation {self.metric}")
-        ax.set_title("learning curves of the trials")
+        ax.set_title(title)
         ax.legend(loc="lower right")
         return ax
 

@@ -41,6 +41,7 @@ from chainrule._version import __version__
 from chainrule.errors import ModelFileError
 from chainrule.saving.atomic import atomic_open, remove_stale_temporaries
 from chainrule.saving.state import MAX_STATE_DEPTH, flatten_state, unflatten_state
+from chainrule.saving.versions import check_version
 
 # `atomic_open` and the state helpers are part of this module's interface too.
 __all__ = [
@@ -322,14 +323,7 @@ def _check_header(header: Any) -> list[tuple[str, np.dtype[Any], tuple[int, ...]
     """Validate chainrule.json; return (name, dtype, shape, nbytes) per array."""
     if not isinstance(header, dict) or header.get("format") != FORMAT:
         raise ModelFileError(f"{META_ENTRY} does not name the {FORMAT!r} format")
-    version = header.get("version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ModelFileError(f"invalid format version {version!r}")
-    if version > VERSION:
-        raise ModelFileError(
-            f"written by a newer chainrule (archive version {version}, chainrule "
-            f"{header.get('chainrule', '?')}); this one reads up to version {VERSION}: upgrade"
-        )
+    check_version(header.get("version"), VERSION, "archive version", header.get("chainrule", "?"))
     if not isinstance(header.get("meta"), dict) or not isinstance(header.get("arrays"), list):
         raise ModelFileError(f"{META_ENTRY} lacks its 'meta' object or 'arrays' list")
     out, seen = [], set()

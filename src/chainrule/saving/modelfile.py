@@ -35,6 +35,7 @@ from chainrule.errors import ModelFileError
 from chainrule.nn import Module
 from chainrule.saving.archive import read_archive, write_archive
 from chainrule.saving.modelspec import describe_network, network_io, rebuild_network
+from chainrule.saving.versions import check_version
 
 __all__ = [
     "ESTIMATOR_NETWORK",
@@ -177,15 +178,8 @@ def _check_kind(meta: dict[str, Any], name: str) -> None:
                 "cr.fit(..., resume_from=path)"
             )
         raise ModelFileError(f"{name!r} is a chainrule archive but not a saved model")
-    version = meta.get("model_version")
-    if isinstance(version, bool) or not isinstance(version, int) or version < 1:
-        raise ModelFileError(f"{name!r} has an invalid model format version {version!r}")
-    if version > MODEL_VERSION:
-        raise ModelFileError(
-            f"{name!r} was written by a newer chainrule ({meta.get('chainrule', '?')}, model "
-            f"format {version}); this one ({__version__}) reads up to format {MODEL_VERSION}: "
-            "upgrade chainrule"
-        )
+    writer = meta.get("chainrule", "?")
+    check_version(meta.get("model_version"), MODEL_VERSION, "model format", writer, f"{name!r}: ")
 
 
 def _rebuild(meta: dict[str, Any], arrays: dict[str, Any]) -> Any:

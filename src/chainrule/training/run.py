@@ -14,6 +14,8 @@ from chainrule.training.metrics import Metric
 from chainrule.training.trainer import Trainer
 
 
+# The run's keywords are spelled out again (not **kwargs) although most go on to Trainer.fit:
+# cr.fit is the public entry point, and help(), the docs and type checkers read this signature.
 def fit(
     model: Any,
     loss: Callable[..., Tensor],
