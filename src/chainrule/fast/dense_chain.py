@@ -156,7 +156,7 @@ def _delta_and_bias_grad(
     _, b, act = layer
     want_db = b is not None and b.requires_grad
     dest = grad_destination(b) if want_db and g.dtype == dtype else None  # type: ignore[arg-type]
-    if kernels.enabled():
+    if kernels.loaded():  # (not enabled(): numba may be installed but not loaded)
         out = g if in_place else np.empty(g.shape, g.dtype)
         db = dest if dest is not None or not want_db else np.empty(g.shape[1:], g.dtype)
         if kernels.delta_and_bias_grad(g, z, act, out, db):

@@ -42,6 +42,7 @@ __all__ = [
     "copy_finite",
     "delta_and_bias_grad",
     "enabled",
+    "loaded",
     "rmsprop_",
     "set_enabled",
     "sgd_",
@@ -63,6 +64,7 @@ _enabled = not _env_off()
 MIN_SIZE = 1 << 14
 _module: ModuleType | None = None
 _missing = False  # numba could not be imported
+_found: bool | None = None  # numba is installed (looked up once: a lookup stats the disk)
 
 
 def _kernels(size: int = MIN_SIZE) -> ModuleType | None:
@@ -83,15 +85,26 @@ def _kernels(size: int = MIN_SIZE) -> ModuleType | None:
 
 
 def available() -> bool:
-    """numba is installed (the ``[fast]`` extra); found without importing it (seconds)."""
+    """numba is installed (the ``[fast]`` extra); found without importing it (seconds).
+
+    Looked up once per process: the lookup searches the import path on disk (~70 µs).
+    """
+    global _found
     if _module is not None:
         return True
-    return not _missing and importlib.util.find_spec("numba") is not None
+    if _found is None:
+        _found = importlib.util.find_spec("numba") is not None
+    return _found and not _missing
 
 
 def enabled() -> bool:
-    """The compiled kernels are in use (available and not switched off)."""
+    """The compiled kernels are switched on and numba is installed (they run once loaded)."""
     return _enabled and available()
+
+
+def loaded() -> bool:
+    """The compiled kernels run now: switched on and loaded (the check of the hot paths)."""
+    return _enabled and _module is not None
 
 
 def set_enabled(flag: bool) -> bool:
