@@ -29,6 +29,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -52,7 +53,10 @@ __all__ = [
 
 #: The activations the kernels know, by the names `dense_chain` uses, and their codes.
 ACTIVATIONS = {None: 0, "": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+# (The checks compare dtypes with `is`: NumPy keeps one object per native dtype, and a
+# byte-swapped one, which the kernels do not take, is another object.)
+_DTYPES = (_F32, _F64)
 
 
 def _env_off() -> bool:
@@ -105,6 +109,20 @@ def enabled() -> bool:
 def loaded() -> bool:
     """The compiled kernels run now: switched on and loaded (the check of the hot paths)."""
     return _enabled and _module is not None
+
+
+def unchecked(dtype: np.dtype[Any]) -> ModuleType | None:
+    """The kernel module itself when the kernels run now and compile for `dtype`, else None.
+
+    For `chainrule.fast.dense_chain`, whose inner calls pass only arrays whose layout it
+    guarantees (row-major products it has just made, contiguous biases and gradient buffers,
+    matching shapes), so they skip the checks of `bias_activation_` and
+    `delta_and_bias_grad`: on a small network (W2 in ``benchmarks/``) those checks cost as
+    much as the kernels' arithmetic. A call with other arrays would write out of bounds.
+    """
+    if not _enabled or (dtype is not _F32 and dtype is not _F64):
+        return None
+    return _module
 
 
 def set_enabled(flag: bool) -> bool:
@@ -163,11 +181,12 @@ def _flat(*arrays: Array) -> Sequence[Array] | None:
 def _rows(*arrays: Array) -> bool:
     """Row-major 2-d arrays of one shape and a float dtype the kernels compile for."""
     first = arrays[0]
-    if first.ndim != 2 or first.dtype not in _DTYPES:
+    dtype = first.dtype
+    if first.ndim != 2 or (dtype is not _F32 and dtype is not _F64):
         return False
-    shape, dtype = first.shape, first.dtype
+    shape = first.shape
     for a in arrays:
-        if a.shape != shape or a.dtype != dtype or not a.flags.c_contiguous:
+        if a.shape != shape or a.dtype is not dtype or not a.flags.c_contiguous:
             return False
     return True
 
@@ -265,10 +284,12 @@ def bias_activation_(a: Array, b: Array | None, act: str | None) -> bool:
     ReLU and the identity. tanh and the sigmoid are left to NumPy: its vectorised tanh and exp
     are as fast, and a compiled libm version could differ from them in the last bit, while the
     fused chain must give the layer-by-layer ops' numbers exactly."""
-    k = _kernels(0)  # never loads numba itself (see the module docstring)
-    if k is None or act not in (None, "", "relu") or not _rows(a) or len(a) == 0:
+    k = _module if _enabled else None  # never loads numba itself (see the module docstring)
+    if k is None or (act and act != "relu") or not _rows(a) or len(a) == 0:
         return False
-    if b is not None and (b.dtype != a.dtype or b.shape != a.shape[1:] or not b.flags.contiguous):
+    if b is not None and (
+        b.dtype is not a.dtype or b.shape != a.shape[1:] or not b.flags.contiguous
+    ):
         return False
     k.bias_relu(a, a[0] if b is None else b, act == "relu", b is not None)
     return True
@@ -276,14 +297,15 @@ def bias_activation_(a: Array, b: Array | None, act: str | None) -> bool:
 
 def delta_and_bias_grad(g: Array, z: Array, act: str | None, out: Array, db: Array | None) -> bool:
     """out ← g ∘ σ′(a) (σ′ through z = σ(a)) and db ← Σₙ out in one sweep; `out` may be `g`."""
-    k = _kernels(0)
-    if k is None or act not in ACTIVATIONS or not _rows(g, z, out) or len(g) == 0:
+    k = _module if _enabled else None
+    code = ACTIVATIONS.get(act)
+    if k is None or code is None or not _rows(g, z, out) or len(g) == 0:
         return False
     if db is not None and (
-        db.dtype != g.dtype or db.shape != g.shape[1:] or not db.flags.contiguous
+        db.dtype is not g.dtype or db.shape != g.shape[1:] or not db.flags.contiguous
     ):
         return False
-    k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, ACTIVATIONS[act], db is not None)
+    k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, code, db is not None)
     return True
 
 
@@ -314,7 +336,7 @@ def softmax_cross_entropy(a: Array, y: Array) -> tuple[float, Array] | None:
 
     `y` must hold valid class indices (`chainrule.nn.losses` checks them first).
     """
-    k = _kernels(0)
+    k = _module if _enabled else None
     if k is None or not _rows(a) or len(a) == 0 or y.dtype != np.intp:
         return None
     p = np.empty_like(a)
