@@ -37,6 +37,7 @@ from chainrule.autograd.tensor import Array
 
 __all__ = [
     "ACTIVATIONS",
+    "FiniteCopy",
     "adam_",
     "available",
     "bias_activation_",
@@ -320,14 +321,34 @@ def copy_finite(src: Array, dst: Array) -> bool | None:
     """Copy `src` into `dst` and tell whether every element is finite, in one pass; None (and
     nothing copied) when the kernel cannot run (the caller then copies and checks with NumPy).
     """
-    k = _kernels(src.size)
-    if k is None or src.dtype not in _BITS:
-        return None
-    flat = _flat(src, dst)
-    if flat is None:
-        return None
-    uint, exponent = _BITS[src.dtype]
-    return bool(k.copy_finite(flat[0].view(uint), flat[1].view(uint), exponent))
+    return FiniteCopy(src, dst)()
+
+
+class FiniteCopy:
+    """`copy_finite` for one pair of arrays, their layout checked once: the divergence guard
+    calls it after every step, where the checks would cost more than the copy of a small
+    network's weights."""
+
+    __slots__ = ("_args", "_size")
+
+    def __init__(self, src: Array, dst: Array) -> None:
+        self._size = src.size
+        bits = _BITS.get(src.dtype)
+        flat = None if bits is None else _flat(src, dst)
+        if bits is None or flat is None:
+            self._args = None
+        else:
+            uint, exponent = bits
+            self._args = (flat[0].view(uint), flat[1].view(uint), exponent)
+
+    def __call__(self) -> bool | None:
+        """True if the copied elements are all finite, False if not; None: nothing done."""
+        if self._args is None:
+            return None
+        k = _kernels(self._size)
+        if k is None:
+            return None
+        return bool(k.copy_finite(*self._args))
 
 
 # ---------------------------------------------------------------------- loss
