@@ -213,12 +213,9 @@ def adam_(
     flat = _flat(w, g, m, v)
     if flat is None:
         return False
-    t = w.dtype.type
     b1, b2 = betas
-    k.adam(
-        *flat, t(b1), t(b2), t(1.0 - b1), t(1.0 - b2), t(step_size), t(eps), t(weight_decay),
-        t(decay),
-    )  # fmt: skip
+    h = [b1, b2, 1.0 - b1, 1.0 - b2, step_size, eps, weight_decay, decay]
+    k.adam(*flat, np.array(h, w.dtype))  # (each rounded to w's dtype, as NumPy would)
     return True
 
 
@@ -242,12 +239,9 @@ def rmsprop_(
     flat = _flat(w, g, square_avg, *extra)
     if flat is None:
         return False
-    t = w.dtype.type
     mu = momentum if momentum_buffer is not None else 0.0
-    k.rmsprop(
-        flat[0], flat[1], flat[2], flat[-1],
-        t(alpha), t(1.0 - alpha), t(lr), t(eps), t(weight_decay), t(mu),
-    )  # fmt: skip
+    h = np.array([alpha, 1.0 - alpha, lr, eps, weight_decay, mu], w.dtype)
+    k.rmsprop(flat[0], flat[1], flat[2], flat[-1], h)
     return True
 
 
@@ -270,12 +264,9 @@ def sgd_(
     flat = _flat(w, g) if momentum_buffer is None else _flat(w, g, momentum_buffer)
     if flat is None:
         return False
-    t = w.dtype.type
     mu = momentum if momentum_buffer is not None else 0.0
-    k.sgd(
-        flat[0], flat[1], flat[-1], t(lr), t(weight_decay), t(mu), t(1.0 - dampening),
-        bool(nesterov),
-    )  # fmt: skip
+    h = np.array([lr, weight_decay, mu, 1.0 - dampening], w.dtype)
+    k.sgd(flat[0], flat[1], flat[-1], h, bool(nesterov))
     return True
 
 
