@@ -178,7 +178,7 @@ def _delta_and_bias_grad(
     if k is not None or kernels.loaded():  # (not enabled(): numba may be installed, not loaded)
         out = g if in_place else np.empty(g.shape, g.dtype)
         db = dest if dest is not None or not want_db else np.empty(g.shape[1:], g.dtype)
-        if k is not None and len(g):
+        if k is not None and len(g) and g.dtype == dtype:  # (a caller's g may be another dtype)
             code = kernels.ACTIVATIONS[act]
             k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, code, db is not None)
             return out, db
