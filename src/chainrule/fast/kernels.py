@@ -13,6 +13,9 @@ missing or switched off, or arrays it does not handle (another dtype, not contig
 the caller then runs its NumPy code. So the core needs only NumPy; with
 ``pip install chainrule[fast]`` the kernels are used, unless the environment variable
 ``CHAINRULE_NO_NUMBA=1`` (read at import) or `set_enabled(False)` switches them off.
+(Two exceptions to the checks, for calls repeated every step on arrays whose layout is known:
+`unchecked` hands `dense_chain` the kernels themselves, and `FiniteCopy` checks its pair of
+arrays once.)
 numba is imported, and each kernel compiled, on first use; the machine code is cached on disk.
 Loading numba takes about two seconds per process, which a small job (`chainrule info`'s check
 of a model, `predict` on a few rows, a few epochs on digits) would not earn back, so the kernels
@@ -49,6 +52,7 @@ __all__ = [
     "set_enabled",
     "sgd_",
     "softmax_cross_entropy",
+    "unchecked",
     "use_kernels",
 ]
 
