@@ -109,6 +109,36 @@ def test_the_optimizer_step_takes_the_compiled_path(monkeypatch):
     assert calls == [1]  # one call for the whole flat group
 
 
+def test_the_fused_chain_runs_its_kernels_and_equals_numpy(monkeypatch):
+    # dense_chain's inner calls go to the kernel module directly (kernels.unchecked, without
+    # the wrappers' checks): the kernels must still run, once per layer, and equal NumPy.
+    from chainrule.fast import _numba_kernels as compiled
+
+    calls = []
+    for name in ("bias_relu", "delta_and_bias_grad"):
+        real = getattr(compiled, name)
+        monkeypatch.setattr(
+            compiled, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
+        )
+    rng = np.random.default_rng(3)
+    X = rng.standard_normal((5, 7)).astype(np.float32)
+
+    def grads():
+        cr.set_seed(0)
+        model = cr.nn.Sequential(
+            cr.nn.Dense(7, 6), cr.nn.ReLU(), cr.nn.Dense(6, 5), cr.nn.Tanh(), cr.nn.Dense(5, 3)
+        )
+        model.flatten_parameters()
+        cross_entropy(model(X), [0, 2, 1, 1, 0]).backward()
+        return [p.grad.copy() for p in model.parameters()]
+
+    plain, fast = both(grads)
+    assert calls.count("bias_relu") == 2  # the ReLU and the identity layers (tanh: NumPy)
+    assert calls.count("delta_and_bias_grad") == 3  # one sweep per layer
+    for g_fast, g_plain in zip(fast, plain, strict=True):
+        np.testing.assert_allclose(g_fast, g_plain, **tol(np.float32))
+
+
 # ---------------------------------------------------------------------- dense layers
 def numpy_activation(a, act):
     if act == "relu":

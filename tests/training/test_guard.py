@@ -48,3 +48,13 @@ def test_non_finite_weights_fail_save(path):
     p = Parameter(np.ones(7, np.float32))
     p.data[6] = np.nan
     assert not WeightGuard([p]).save()
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_weights_near_the_largest_float_are_finite_and_warn_nothing(path, dtype):
+    # (a sum of such weights overflows: the check must not add them up)
+    p = Parameter(np.full(9, np.finfo(dtype).max, dtype))
+    guard = WeightGuard([p])
+    with np.errstate(all="raise"):
+        assert guard.save()
+        assert guard.check()

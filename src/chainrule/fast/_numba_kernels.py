@@ -2,7 +2,9 @@
 
 Each loop is one pass over its arrays and does, element by element, the arithmetic of the
 NumPy code it replaces, in the same order and in the arrays' own precision (the scalars are
-passed in the arrays' dtype), so the results agree to rounding. ``cache=True`` keeps the
+passed in the arrays' dtype), so the results agree to rounding. The optimizers' hyperparameters
+come as one small array `h`: a dozen scalar arguments cost more to pass (numba types each one
+per call) than a small network's whole update. ``cache=True`` keeps the
 machine code between processes: only the first run after an install compiles (a few seconds).
 One thread: the loops are memory-bound, and on small parameter buffers (W1: 235,000 numbers)
 the cost of waking a second thread exceeds what it saves (measured, see docs/benchmarks.md).
@@ -20,11 +22,13 @@ jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 
 
 @jit
-def adam(w, g, m, v, b1, b2, c1, c2, step_size, eps_c, wd, decay):
-    """Adam/AdamW in one pass: `chainrule.fast.updates.adam_update_` (c1 = 1 − β₁, c2 = 1 − β₂).
+def adam(w, g, m, v, h):
+    """Adam/AdamW in one pass: `chainrule.fast.updates.adam_update_`, with the hyperparameters
+    h = (β₁, β₂, 1 − β₁, 1 − β₂, step size, ε, λ, decay) in w's dtype.
 
     No branch depends on the data, so the loop compiles to SIMD code (the steps that flush
     subnormal numbers, and AMSGrad, run on NumPy)."""
+    b1, b2, c1, c2, step_size, eps_c, wd, decay = h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]
     for i in range(w.size):
         wi = w[i]
         gi = g[i]
@@ -39,9 +43,10 @@ def adam(w, g, m, v, b1, b2, c1, c2, step_size, eps_c, wd, decay):
 
 
 @jit
-def rmsprop(w, g, s, buf, alpha, c, lr, eps, wd, mu):
-    """RMSprop in one pass: `chainrule.fast.updates.rmsprop_update_` (c = 1 − α; the centered
-    variant runs on NumPy)."""
+def rmsprop(w, g, s, buf, h):
+    """RMSprop in one pass: `chainrule.fast.updates.rmsprop_update_`, h = (α, 1 − α, η, ε, λ, μ)
+    in w's dtype (the centered variant runs on NumPy)."""
+    alpha, c, lr, eps, wd, mu = h[0], h[1], h[2], h[3], h[4], h[5]
     for i in range(w.size):
         wi = w[i]
         gi = g[i]
@@ -57,8 +62,10 @@ def rmsprop(w, g, s, buf, alpha, c, lr, eps, wd, mu):
 
 
 @jit
-def sgd(w, g, buf, lr, wd, mu, keep, nesterov):
-    """SGD with momentum, one pass: see `chainrule.fast.updates.sgd_update_` (keep = 1 − τ)."""
+def sgd(w, g, buf, h, nesterov):
+    """SGD with momentum, one pass: see `chainrule.fast.updates.sgd_update_`, h = (η, λ, μ,
+    1 − τ) in w's dtype."""
+    lr, wd, mu, keep = h[0], h[1], h[2], h[3]
     for i in range(w.size):
         wi = w[i]
         gi = g[i]

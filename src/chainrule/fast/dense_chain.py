@@ -90,11 +90,16 @@ def dense_chain(x: Any, layers: list[Layer]) -> Tensor | None:
             return None
         n_in = w.shape[0]
 
+    # The compiled kernels, called without their checks: every array handed to them below is
+    # a row-major product made here, a contiguous bias or gradient buffer, of this dtype.
+    k = kernels.unchecked(dtype)
     zs = [z]  # z⁽⁰⁾ … z⁽ᴷ⁾: each layer's input, then the output
     for W, b, act in layers:
-        a = z @ W.data.T
+        a = z @ W.data.T  # (a new row-major array)
         bias = None if b is None else b.data
-        if not kernels.bias_activation_(a, bias, act):  # compiled: one pass, else NumPy's two
+        if k is not None and act in _FUSED and len(a) and (bias is None or bias.flags.contiguous):
+            k.bias_relu(a, a[0] if bias is None else bias, act == "relu", bias is not None)
+        else:  # NumPy: two passes
             if bias is not None:
                 a += bias
             a = _activate(a, act)
@@ -113,7 +118,9 @@ def dense_chain(x: Any, layers: list[Layer]) -> Tensor | None:
         grads: list[Array | None] = []  # in reverse order of `parents`
         k = len(layers) - 1
         # δ⁽ᴷ⁾ and ∂E/∂b⁽ᴷ⁾ (g may be shared: δ goes to a new array)
-        delta, db = _delta_and_bias_grad(g, zs[-1], layers[k], dtype, in_place=False)
+        # (g comes from outside: checked by the kernel's wrapper; the inner δ are made here)
+        delta, db = _delta_and_bias_grad(g, zs[-1], layers[-1], dtype, None)
+        compiled = kernels.unchecked(dtype)
         for k in range(len(layers) - 1, -1, -1):
             W, b, _ = layers[k]
             z_in = zs[k]
@@ -129,11 +136,14 @@ def dense_chain(x: Any, layers: list[Layer]) -> Tensor | None:
                 grads.append(delta @ W.data if x.requires_grad else None)
             else:  # δ⁽ᵏ⁻¹⁾, written into the new array W⁽ᵏ⁾ᵀδ⁽ᵏ⁾, and ∂E/∂b⁽ᵏ⁻¹⁾
                 delta, db = _delta_and_bias_grad(
-                    delta @ W.data, z_in, layers[k - 1], dtype, in_place=True
+                    delta @ W.data, z_in, layers[k - 1], dtype, compiled, in_place=True
                 )
         return tuple(reversed(grads))
 
     return Tensor._make(z, tuple(parents), backward, "dense_chain")
+
+
+_FUSED = (None, "", "relu")  # the activations fused into the forward kernel (see there)
 
 
 def _activate(a: Array, act: str | None) -> Array:
@@ -148,17 +158,30 @@ def _activate(a: Array, act: str | None) -> Array:
 
 
 def _delta_and_bias_grad(
-    g: Array, z: Array, layer: Layer, dtype: np.dtype[Any], in_place: bool
+    g: Array,
+    z: Array,
+    layer: Layer,
+    dtype: np.dtype[Any],
+    k: Any,
+    in_place: bool = False,
 ) -> tuple[Array, Array | None]:
     """(δ, ∂E/∂b) for a layer with output z = σ(a): δ = g ∘ σ′(a), ∂E/∂b = Σₙ δₙ (None when
     the layer has no bias or it needs no gradient), ∂E/∂b written into b's gradient buffer
-    when it may be. Compiled, one sweep over g (`chainrule.fast.kernels`); else NumPy's two."""
+    when it may be. Compiled, one sweep over g (`chainrule.fast.kernels`); else NumPy's two.
+
+    `k`: the kernel module, to be called without checks (g and z row-major products of this
+    op, of `dtype`); None: through the checking wrapper, if the kernels run at all.
+    """
     _, b, act = layer
     want_db = b is not None and b.requires_grad
     dest = grad_destination(b) if want_db and g.dtype == dtype else None  # type: ignore[arg-type]
-    if kernels.enabled():
+    if k is not None or kernels.loaded():  # (not enabled(): numba may be installed, not loaded)
         out = g if in_place else np.empty(g.shape, g.dtype)
         db = dest if dest is not None or not want_db else np.empty(g.shape[1:], g.dtype)
+        if k is not None and len(g) and g.dtype == dtype:  # (a caller's g may be another dtype)
+            code = kernels.ACTIVATIONS[act]
+            k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, code, db is not None)
+            return out, db
         if kernels.delta_and_bias_grad(g, z, act, out, db):
             return out, db
     delta = _times_derivative(g, z, act, in_place=in_place)

@@ -13,6 +13,9 @@ missing or switched off, or arrays it does not handle (another dtype, not contig
 the caller then runs its NumPy code. So the core needs only NumPy; with
 ``pip install chainrule[fast]`` the kernels are used, unless the environment variable
 ``CHAINRULE_NO_NUMBA=1`` (read at import) or `set_enabled(False)` switches them off.
+(Two exceptions to the checks, for calls repeated every step on arrays whose layout is known:
+`unchecked` hands `dense_chain` the kernels themselves, and `FiniteCopy` checks its pair of
+arrays once.)
 numba is imported, and each kernel compiled, on first use; the machine code is cached on disk.
 Loading numba takes about two seconds per process, which a small job (`chainrule info`'s check
 of a model, `predict` on a few rows, a few epochs on digits) would not earn back, so the kernels
@@ -29,6 +32,7 @@ import os
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from types import ModuleType
+from typing import Any
 
 import numpy as np
 
@@ -36,22 +40,28 @@ from chainrule.autograd.tensor import Array
 
 __all__ = [
     "ACTIVATIONS",
+    "FiniteCopy",
     "adam_",
     "available",
     "bias_activation_",
     "copy_finite",
     "delta_and_bias_grad",
     "enabled",
+    "loaded",
     "rmsprop_",
     "set_enabled",
     "sgd_",
     "softmax_cross_entropy",
+    "unchecked",
     "use_kernels",
 ]
 
 #: The activations the kernels know, by the names `dense_chain` uses, and their codes.
 ACTIVATIONS = {None: 0, "": 0, "relu": 1, "tanh": 2, "sigmoid": 3}
-_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+_F32, _F64 = np.dtype(np.float32), np.dtype(np.float64)
+# (The checks compare dtypes with `is`: NumPy keeps one object per native dtype, and a
+# byte-swapped one, which the kernels do not take, is another object.)
+_DTYPES = (_F32, _F64)
 
 
 def _env_off() -> bool:
@@ -63,6 +73,7 @@ _enabled = not _env_off()
 MIN_SIZE = 1 << 14
 _module: ModuleType | None = None
 _missing = False  # numba could not be imported
+_found: bool | None = None  # numba is installed (looked up once: a lookup stats the disk)
 
 
 def _kernels(size: int = MIN_SIZE) -> ModuleType | None:
@@ -83,15 +94,40 @@ def _kernels(size: int = MIN_SIZE) -> ModuleType | None:
 
 
 def available() -> bool:
-    """numba is installed (the ``[fast]`` extra); found without importing it (seconds)."""
+    """numba is installed (the ``[fast]`` extra); found without importing it (seconds).
+
+    Looked up once per process: the lookup searches the import path on disk (~70 µs).
+    """
+    global _found
     if _module is not None:
         return True
-    return not _missing and importlib.util.find_spec("numba") is not None
+    if _found is None:
+        _found = importlib.util.find_spec("numba") is not None
+    return _found and not _missing
 
 
 def enabled() -> bool:
-    """The compiled kernels are in use (available and not switched off)."""
+    """The compiled kernels are switched on and numba is installed (they run once loaded)."""
     return _enabled and available()
+
+
+def loaded() -> bool:
+    """The compiled kernels run now: switched on and loaded (the check of the hot paths)."""
+    return _enabled and _module is not None
+
+
+def unchecked(dtype: np.dtype[Any]) -> ModuleType | None:
+    """The kernel module itself when the kernels run now and compile for `dtype`, else None.
+
+    For `chainrule.fast.dense_chain`, whose inner calls pass only arrays whose layout it
+    guarantees (row-major products it has just made, contiguous biases and gradient buffers,
+    matching shapes), so they skip the checks of `bias_activation_` and
+    `delta_and_bias_grad`: on a small network (W2 in ``benchmarks/``) those checks cost as
+    much as the kernels' arithmetic. A call with other arrays would write out of bounds.
+    """
+    if not _enabled or (dtype is not _F32 and dtype is not _F64):
+        return None
+    return _module
 
 
 def set_enabled(flag: bool) -> bool:
@@ -150,11 +186,12 @@ def _flat(*arrays: Array) -> Sequence[Array] | None:
 def _rows(*arrays: Array) -> bool:
     """Row-major 2-d arrays of one shape and a float dtype the kernels compile for."""
     first = arrays[0]
-    if first.ndim != 2 or first.dtype not in _DTYPES:
+    dtype = first.dtype
+    if first.ndim != 2 or (dtype is not _F32 and dtype is not _F64):
         return False
-    shape, dtype = first.shape, first.dtype
+    shape = first.shape
     for a in arrays:
-        if a.shape != shape or a.dtype != dtype or not a.flags.c_contiguous:
+        if a.shape != shape or a.dtype is not dtype or not a.flags.c_contiguous:
             return False
     return True
 
@@ -180,12 +217,9 @@ def adam_(
     flat = _flat(w, g, m, v)
     if flat is None:
         return False
-    t = w.dtype.type
     b1, b2 = betas
-    k.adam(
-        *flat, t(b1), t(b2), t(1.0 - b1), t(1.0 - b2), t(step_size), t(eps), t(weight_decay),
-        t(decay),
-    )  # fmt: skip
+    h = [b1, b2, 1.0 - b1, 1.0 - b2, step_size, eps, weight_decay, decay]
+    k.adam(*flat, np.array(h, w.dtype))  # (each rounded to w's dtype, as NumPy would)
     return True
 
 
@@ -209,12 +243,9 @@ def rmsprop_(
     flat = _flat(w, g, square_avg, *extra)
     if flat is None:
         return False
-    t = w.dtype.type
     mu = momentum if momentum_buffer is not None else 0.0
-    k.rmsprop(
-        flat[0], flat[1], flat[2], flat[-1],
-        t(alpha), t(1.0 - alpha), t(lr), t(eps), t(weight_decay), t(mu),
-    )  # fmt: skip
+    h = np.array([alpha, 1.0 - alpha, lr, eps, weight_decay, mu], w.dtype)
+    k.rmsprop(flat[0], flat[1], flat[2], flat[-1], h)
     return True
 
 
@@ -237,12 +268,9 @@ def sgd_(
     flat = _flat(w, g) if momentum_buffer is None else _flat(w, g, momentum_buffer)
     if flat is None:
         return False
-    t = w.dtype.type
     mu = momentum if momentum_buffer is not None else 0.0
-    k.sgd(
-        flat[0], flat[1], flat[-1], t(lr), t(weight_decay), t(mu), t(1.0 - dampening),
-        bool(nesterov),
-    )  # fmt: skip
+    h = np.array([lr, weight_decay, mu, 1.0 - dampening], w.dtype)
+    k.sgd(flat[0], flat[1], flat[-1], h, bool(nesterov))
     return True
 
 
@@ -252,10 +280,12 @@ def bias_activation_(a: Array, b: Array | None, act: str | None) -> bool:
     ReLU and the identity. tanh and the sigmoid are left to NumPy: its vectorised tanh and exp
     are as fast, and a compiled libm version could differ from them in the last bit, while the
     fused chain must give the layer-by-layer ops' numbers exactly."""
-    k = _kernels(0)  # never loads numba itself (see the module docstring)
-    if k is None or act not in (None, "", "relu") or not _rows(a) or len(a) == 0:
+    k = _module if _enabled else None  # never loads numba itself (see the module docstring)
+    if k is None or (act and act != "relu") or not _rows(a) or len(a) == 0:
         return False
-    if b is not None and (b.dtype != a.dtype or b.shape != a.shape[1:] or not b.flags.contiguous):
+    if b is not None and (
+        b.dtype is not a.dtype or b.shape != a.shape[1:] or not b.flags.contiguous
+    ):
         return False
     k.bias_relu(a, a[0] if b is None else b, act == "relu", b is not None)
     return True
@@ -263,14 +293,15 @@ def bias_activation_(a: Array, b: Array | None, act: str | None) -> bool:
 
 def delta_and_bias_grad(g: Array, z: Array, act: str | None, out: Array, db: Array | None) -> bool:
     """out ← g ∘ σ′(a) (σ′ through z = σ(a)) and db ← Σₙ out in one sweep; `out` may be `g`."""
-    k = _kernels(0)
-    if k is None or act not in ACTIVATIONS or not _rows(g, z, out) or len(g) == 0:
+    k = _module if _enabled else None
+    code = ACTIVATIONS.get(act)
+    if k is None or code is None or not _rows(g, z, out) or len(g) == 0:
         return False
     if db is not None and (
-        db.dtype != g.dtype or db.shape != g.shape[1:] or not db.flags.contiguous
+        db.dtype is not g.dtype or db.shape != g.shape[1:] or not db.flags.contiguous
     ):
         return False
-    k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, ACTIVATIONS[act], db is not None)
+    k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, code, db is not None)
     return True
 
 
@@ -285,14 +316,34 @@ def copy_finite(src: Array, dst: Array) -> bool | None:
     """Copy `src` into `dst` and tell whether every element is finite, in one pass; None (and
     nothing copied) when the kernel cannot run (the caller then copies and checks with NumPy).
     """
-    k = _kernels(src.size)
-    if k is None or src.dtype not in _BITS:
-        return None
-    flat = _flat(src, dst)
-    if flat is None:
-        return None
-    uint, exponent = _BITS[src.dtype]
-    return bool(k.copy_finite(flat[0].view(uint), flat[1].view(uint), exponent))
+    return FiniteCopy(src, dst)()
+
+
+class FiniteCopy:
+    """`copy_finite` for one pair of arrays, their layout checked once: the divergence guard
+    calls it after every step, where the checks would cost more than the copy of a small
+    network's weights."""
+
+    __slots__ = ("_args", "_size")
+
+    def __init__(self, src: Array, dst: Array) -> None:
+        self._size = src.size
+        bits = _BITS.get(src.dtype)
+        flat = None if bits is None else _flat(src, dst)
+        if bits is None or flat is None:
+            self._args = None
+        else:
+            uint, exponent = bits
+            self._args = (flat[0].view(uint), flat[1].view(uint), exponent)
+
+    def __call__(self) -> bool | None:
+        """True if the copied elements are all finite, False if not; None: nothing done."""
+        if self._args is None:
+            return None
+        k = _kernels(self._size)
+        if k is None:
+            return None
+        return bool(k.copy_finite(*self._args))
 
 
 # ---------------------------------------------------------------------- loss
@@ -301,7 +352,7 @@ def softmax_cross_entropy(a: Array, y: Array) -> tuple[float, Array] | None:
 
     `y` must hold valid class indices (`chainrule.nn.losses` checks them first).
     """
-    k = _kernels(0)
+    k = _module if _enabled else None
     if k is None or not _rows(a) or len(a) == 0 or y.dtype != np.intp:
         return None
     p = np.empty_like(a)

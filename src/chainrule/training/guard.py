@@ -10,7 +10,7 @@ import numpy as np
 import numpy.typing as npt
 
 from chainrule.fast.groups import contiguous_view
-from chainrule.fast.kernels import copy_finite
+from chainrule.fast.kernels import FiniteCopy
 
 Array = npt.NDArray[Any]
 
@@ -22,10 +22,10 @@ class WeightGuard:
     diverged model keeps its last finite weights).
 
     Two copies alternate. After each step, one pass (`chainrule.fast.kernels.copy_finite`;
-    without numba a copy and a sum) copies the weights into the spare copy and checks them;
-    only finite weights make it the current copy, from which a bad step is undone. So nothing
-    is copied before a step, and nothing is read twice, except after callbacks that might have
-    changed the weights (`save`).
+    without numba a copy and two reductions) copies the weights into the spare copy and checks
+    them; only finite weights make it the current copy, from which a bad step is undone. So
+    nothing is copied before a step, and nothing is read twice, except after callbacks that
+    might have changed the weights (`save`).
     """
 
     def __init__(self, params: Sequence[Any]) -> None:
@@ -34,15 +34,20 @@ class WeightGuard:
         flat = contiguous_view(arrays)
         self.arrays = arrays if flat is None else [flat]
         self.copies = [[np.empty_like(a) for a in self.arrays] for _ in range(2)]
+        # (source, copy, its compiled copy-and-check) per array, for each of the two copies
+        self._plans = [
+            [(a, b, FiniteCopy(a, b)) for a, b in zip(self.arrays, copies, strict=True)]
+            for copies in self.copies
+        ]
         self.current = 0
 
     def _copy(self, into: int) -> bool:
         finite = True
-        for a, b in zip(self.arrays, self.copies[into], strict=True):
-            ok = copy_finite(a, b)
+        for a, b, compiled in self._plans[into]:
+            ok = compiled()
             if ok is None:
                 np.copyto(b, a)
-                ok = _finite_sum(a)
+                ok = _finite(a)
             finite = finite and ok
         return finite
 
@@ -64,8 +69,11 @@ class WeightGuard:
             np.copyto(a, b)
 
 
-def _finite_sum(a: Array) -> bool:
-    # One reduction, no temporaries: a NaN or ±inf anywhere makes the sum non-finite (so
-    # does an overflowing sum, but weights that large have diverged too).
-    with np.errstate(over="ignore", invalid="ignore"):
-        return math.isfinite(float(a.sum()))
+_max, _min = np.maximum.reduce, np.minimum.reduce
+
+
+def _finite(a: Array) -> bool:
+    """No NaN or ±inf in `a`: its largest and smallest elements are finite (a NaN anywhere
+    makes both NaN). Two reductions, no temporaries, no arithmetic (so no overflow, no warning
+    to silence, and weights near the largest float still count as finite)."""
+    return a.size == 0 or (math.isfinite(_max(a, axis=None)) and math.isfinite(_min(a, axis=None)))
