@@ -123,6 +123,15 @@ def predictions(model: Any, frame: Any, *, proba: bool, unknown: str, source: st
     """A DataFrame with the predictions for the rows of `frame` (and probabilities)."""
     import pandas as pd
 
+    return pd.DataFrame(
+        prediction_columns(model, frame, proba=proba, unknown=unknown, source=source)
+    )
+
+
+def prediction_columns(
+    model: Any, frame: Any, *, proba: bool, unknown: str, source: str
+) -> dict[str, Any]:
+    """The columns of `predictions` by name: the predictions, then any probabilities."""
     from chainrule.nn import Module
     from chainrule.tabular import TabularModel
 
@@ -135,7 +144,7 @@ def predictions(model: Any, frame: Any, *, proba: bool, unknown: str, source: st
         dtype = next((p.data.dtype for p in model.parameters()), np.float32)
         with no_grad():
             out = np.asarray(model.eval()(Tensor(X.astype(dtype))).data).reshape(len(X), -1)
-        return pd.DataFrame({f"output_{i}": out[:, i] for i in range(out.shape[1])})
+        return {f"output_{i}": out[:, i] for i in range(out.shape[1])}
     if isinstance(model, TabularModel):
         column = model.target
         warn_missing(frame, model.preprocessor.input_columns, source)
@@ -152,9 +161,9 @@ def predictions(model: Any, frame: Any, *, proba: bool, unknown: str, source: st
         raise ValueError("--proba needs a classification model")
     pred = np.asarray(pred)
     if pred.ndim == 2:  # several regression targets: one column each
-        result = pd.DataFrame({f"{column}_{i}": pred[:, i] for i in range(pred.shape[1])})
+        result = {f"{column}_{i}": pred[:, i] for i in range(pred.shape[1])}
     else:  # .tolist(): labels as Python values, so they print as in the training file
-        result = pd.DataFrame({column: pred.tolist()})
+        result = {column: pred.tolist()}
     if p is not None:
         for k, label in enumerate(model.classes_):
             result[f"proba_{label}"] = p[:, k]
@@ -187,15 +196,21 @@ def finish(result: Any, frame: Any, ids: list[str], digits: int | None, dtype: A
     for column in result.columns:
         if result[column].dtype.kind == "f":
             result[column] = number_text(result[column].to_numpy(), digits, dtype)
-    clash = [c for c in ids if c in result.columns]
-    if clash:
-        raise ValueError(f"--id column {clash[0]!r} has the name of a prediction column")
+    check_id_names(ids, result.columns)
     for k, name in enumerate(ids):
         result.insert(k, name, frame[name].to_numpy())
     return result
 
 
-def _model_dtype(model: Any) -> Any:
+def check_id_names(ids: list[str], columns: Any) -> None:
+    """ValueError if an ``--id`` column has the name of one of the prediction `columns`."""
+    clash = [c for c in ids if c in columns]
+    if clash:
+        raise ValueError(f"--id column {clash[0]!r} has the name of a prediction column")
+
+
+def model_dtype(model: Any) -> Any:
+    """The floating type of the network `model` computes in (float32 if it has none)."""
     from chainrule.nn import Module
 
     network = model if isinstance(model, Module) else getattr(model, "estimator", model)
@@ -206,20 +221,31 @@ def _model_dtype(model: Any) -> Any:
 
 
 def run(args: argparse.Namespace) -> int:
+    from chainrule.cli import lean_predict
+
+    # A model trained by 'chainrule train' and a plain CSV file: predicted without pandas
+    # or scikit-learn, by the same code (`lean_predict`); anything else, as below.
+    if lean_predict.run(args):
+        return 0
+    return run_full(args)
+
+
+def run_full(args: argparse.Namespace) -> int:
+    """`run` for any model and table: read with pandas, the model built as `cr.load` does."""
     from chainrule.cli.options import names
 
     model = io.read_model(args.model)
     # identifiers are copied as written (007 stays 007), unless the model reads them too
-    frame = io.read_table(args.data, args.sep, text_columns=_unused(model, names(args.id)))
+    frame = io.read_table(args.data, args.sep, text_columns=unused(model, names(args.id)))
     source = repr(str(args.data))
     ids = id_columns(frame, args.id, source)
-    features = frame.drop(columns=_unused(model, ids))
+    features = frame.drop(columns=unused(model, ids))
     result = predictions(model, features, proba=args.proba, unknown=args.unknown, source=source)
-    io.write_table(finish(result, frame, ids, args.digits, _model_dtype(model)), args.out)
+    io.write_table(finish(result, frame, ids, args.digits, model_dtype(model)), args.out)
     return 0
 
 
-def _unused(model: Any, ids: list[str]) -> list[str]:
+def unused(model: Any, ids: list[str]) -> list[str]:
     """The ``--id`` columns that are not inputs of the model (left out of its input)."""
     from chainrule.tabular import TabularModel
 

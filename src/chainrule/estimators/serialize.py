@@ -18,9 +18,10 @@ from chainrule.estimators.base import _architecture
 from chainrule.estimators.classifier import MLPClassifier
 from chainrule.estimators.params import validate
 from chainrule.estimators.regressor import MLPRegressor
-from chainrule.saving.labels import labels_from_json, labels_json
-from chainrule.saving.modelfile import ESTIMATOR_NETWORK, check_network, register_kind
-from chainrule.saving.modelspec import describe_network, rebuild_network
+from chainrule.inference import read_fitted
+from chainrule.saving.labels import labels_json
+from chainrule.saving.modelfile import ESTIMATOR_NETWORK, register_kind
+from chainrule.saving.modelspec import describe_network
 from chainrule.training import History
 
 __all__ = ["build_estimator", "describe_estimator"]
@@ -134,26 +135,14 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
         if arrays:  # an unfitted estimator has no weights: the two records disagree
             raise ValueError("the file holds weights but no fitted state")
         return est
-    if not isinstance(fitted, dict):
-        raise ValueError("the fitted state is malformed")
-    model = rebuild_network(fitted.get("network"), arrays, ESTIMATOR_NETWORK)
-    n_in, n_out = fitted.get("n_features_in_"), fitted.get("n_outputs_")
-    for key, v in (("n_features_in_", n_in), ("n_outputs_", n_out)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{key} must be a positive integer")
-    check_network(model, n_in, n_out)
-    est.model_ = model.eval()
+    state = read_fitted(fitted, arrays, classifier=cls is MLPClassifier)
+    est.model_ = state.network
     # Private state `partial_fit` / warm starts compare against (the estimators' own record).
     est._architecture = _architecture(config)
-    est._dtype = np.dtype(fitted.get("dtype"))
-    if est._dtype.name not in ("float32", "float64"):
-        raise ValueError(f"unsupported dtype {est._dtype}")
-    est.n_features_in_, est.n_outputs_ = n_in, n_out
-    names = fitted.get("feature_names_in_")
-    if names is not None:
-        if not isinstance(names, list) or len(names) != n_in:
-            raise ValueError("feature_names_in_ does not match n_features_in_")
-        est.feature_names_in_ = np.array([str(v) for v in names], dtype=object)
+    est._dtype = state.dtype
+    est.n_features_in_, est.n_outputs_ = state.n_features_in, state.n_outputs
+    if state.feature_names is not None:
+        est.feature_names_in_ = state.feature_names
     est.n_iter_ = int(fitted.get("n_iter_", 0))
     est.best_epoch_ = int(fitted.get("best_epoch_", est.n_iter_))  # files before 0.2: the last
     est.stopped_by_ = str(fitted.get("stopped_by_", "epochs"))
@@ -167,8 +156,7 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
     if isinstance(fitted.get("history"), dict):
         est.history_.load_state_dict(fitted["history"])
     if cls is MLPClassifier:
-        est._multilabel = fitted.get("multilabel") is True
-        est.classes_ = labels_from_json(fitted.get("classes"), n_out)
+        est._multilabel, est.classes_ = state.multilabel, state.classes
     return est
 
 
