@@ -1,8 +1,9 @@
 """Options that several commands share: the table and its columns, the cluster, the network.
 
-`chainrule.cli.options` imports scikit-learn (for the estimators' choices), which takes most
-of a second: `option_type` and `add_hyperparameter_options` import it only when needed, so
-that ``chainrule --help`` and the other commands stay quick.
+`chainrule.cli.options` imports the estimators' parameter tables (without scikit-learn) and
+reads their defaults from the estimators' source: `option_type` and
+`add_hyperparameter_options` import it only when needed, so that ``chainrule --help`` and the
+other commands stay quick.
 """
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ import argparse
 import csv
 import sys
 import warnings
+from collections.abc import Iterator
 from io import StringIO
 
 import numpy as np
@@ -88,14 +89,24 @@ def _cells(values: np.ndarray) -> list[str]:
 
 
 def write_columns(columns: dict[str, list[str]], path: str | None) -> None:
-    """The columns as CSV with a header row, as `io.write_table` writes a DataFrame of them."""
-    buffer = StringIO()
-    writer = csv.writer(buffer, lineterminator="\n")  # pandas writes through `csv` alike
-    writer.writerow(list(columns))
-    writer.writerows(zip(*columns.values(), strict=True))
+    """The columns as CSV with a header row, as `io.write_table` writes a DataFrame of them
+    (`io.WRITE_ROWS` rows at a time)."""
     if path is None or str(path) == "-":
-        sys.stdout.write(buffer.getvalue())
+        for text in _csv_chunks(columns):
+            sys.stdout.write(text)
         sys.stdout.flush()
         return
     with io.atomic_open(path) as f:
-        f.write(buffer.getvalue().encode("utf-8"))
+        for text in _csv_chunks(columns):
+            f.write(text.encode("utf-8"))
+
+
+def _csv_chunks(columns: dict[str, list[str]]) -> Iterator[str]:
+    rows = list(zip(*columns.values(), strict=True))
+    for start in range(0, max(len(rows), 1), io.WRITE_ROWS):
+        buffer = StringIO()
+        writer = csv.writer(buffer, lineterminator="\n")  # pandas writes through `csv` alike
+        if start == 0:
+            writer.writerow(list(columns))
+        writer.writerows(rows[start : start + io.WRITE_ROWS])
+        yield buffer.getvalue()

@@ -68,7 +68,9 @@ _DELIMITERS = (",", ";", "\t", "|")
 # Numbers read here: at most 17 significant digits (what `repr` of a float writes) and a
 # decimal exponent far from overflow and subnormals, which pandas' converter and Python's
 # `float` both round to the nearest float64 (a test compares the two on many values).
-_NUMBER = re.compile(r"[+-]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[+-]?\d{1,3}))?")
+_NUMBER = re.compile(
+    r"[+-]?(?P<int>\d*)(?:\.(?P<frac>\d*))?(?:[eE](?P<exp>[+-]?\d{1,3}))?", re.ASCII
+)
 _MAX_DIGITS = 17
 _MAX_EXPONENT = 300
 _BOOLEANS = frozenset({"true", "false"})
@@ -178,8 +180,12 @@ def read(
         raise Unsure("delimiter")
     rows = _records(text, delimiter)
     header = [name.strip() for name in rows[0]]
-    if len(header) < 2 or "" in header or len(set(header)) != len(header):
+    if "" in header or len(set(header)) != len(header):
         raise Unsure("header")  # pandas' path reports or renames these
+    if len(header) == 1 and (
+        any(d in rows[0][0] for d in _DELIMITERS) or any(row == [""] for row in rows)
+    ):
+        raise Unsure("one column")  # maybe the wrong delimiter; or blank lines as values
     body = rows[1:]
     if not body:
         raise Unsure("no data rows")
