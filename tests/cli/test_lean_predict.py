@@ -201,3 +201,28 @@ def test_other_kinds_of_model_file_go_to_the_full_path(tmp_path, both) -> None:
         assert code == 0 and not lean, err
     (code, _, err), lean = both(tmp_path / "missing.chainrule", path)
     assert code == 1 and not lean
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"learning_rate": -1.0},
+        {"hidden_layer_sizes": "many"},
+        {"random_state": -3},
+        {"class_weight": [[1]]},
+    ],
+)
+def test_a_file_with_malformed_hyperparameters_is_refused_alike(
+    tmp_path, both, models, change
+) -> None:
+    """They do not change predictions, but `chainrule.load` refuses such a file: so does
+    the lean path (by leaving it to the full path, which reports it)."""
+    from chainrule.saving.archive import read_archive, write_archive
+
+    arrays, meta = read_archive(models["classifier"])
+    meta["estimator"]["params"].update(change)
+    forged = tmp_path / "forged.chainrule"
+    write_archive(forged, arrays, meta)
+    path = _write(tmp_path, "rows.csv", "x1,x2,color\n1,2,red\n")
+    (code, _, err), lean = both(forged, path)
+    assert code == 1 and not lean and "malformed" in err

@@ -81,6 +81,10 @@ def test_the_help_shows_the_estimators_own_defaults():
     from chainrule.cli.options import estimator_defaults
     from chainrule.estimators import MLPClassifier, MLPRegressor
 
+    from chainrule.estimators.params import init_defaults
+
+    for cls in (MLPClassifier, MLPRegressor):
+        assert init_defaults(cls.__name__) == cls().get_params(deep=False)
     classes = {**MLPRegressor().get_params(), **MLPClassifier().get_params()}
     classes["lr_schedule"] = classes["lr_schedule"] or "constant"
     assert estimator_defaults() == classes

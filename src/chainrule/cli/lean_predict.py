@@ -43,6 +43,7 @@ def run(args: argparse.Namespace) -> bool:
 
 def _columns(args: argparse.Namespace) -> dict[str, list[str]]:
     from chainrule.cli.options import names
+    from chainrule.estimators.params import init_defaults, record_params, validate
     from chainrule.inference import Predictor
     from chainrule.saving.modelfile import read_header
     from chainrule.tabular.serialize import tabular_model
@@ -50,7 +51,11 @@ def _columns(args: argparse.Namespace) -> dict[str, list[str]]:
     meta, arrays = read_header(io.check_input(args.model))
     if meta.get("content") != "tabular":
         raise plain_csv.Unsure("not a model of 'chainrule train'")
-    predictor = Predictor.from_record(meta.get("estimator"), arrays)
+    spec = meta.get("estimator")
+    predictor = Predictor.from_record(spec, arrays)
+    # the hyperparameters, checked as `chainrule.load` checks them (not needed to predict)
+    defaults = init_defaults(spec["class"])
+    validate({**defaults, **record_params(spec.get("params"), defaults)})
     if predictor.classifier and predictor.classes_.dtype.kind not in "Uiubf":
         raise plain_csv.Unsure("labels of mixed types")  # as pandas infers a column of them
     model = tabular_model(meta, predictor)

@@ -21,6 +21,7 @@ from chainrule.estimators.params import (
     LR_SCHEDULE_CHOICES,
     OPTIMIZER_CHOICES,
     REGRESSION_LOSS_CHOICES,
+    init_defaults,
 )
 
 
@@ -250,7 +251,7 @@ def estimator_defaults() -> dict[str, Any]:
     cannot be read so, from the classes (a test checks that both agree).
     """
     try:
-        defaults = {**_signature_defaults("regressor"), **_signature_defaults("classifier")}
+        defaults = {**init_defaults("MLPRegressor"), **init_defaults("MLPClassifier")}
     except (OSError, ValueError, SyntaxError, LookupError, AttributeError, StopIteration):
         from chainrule.estimators import MLPClassifier, MLPRegressor
 
@@ -258,24 +259,6 @@ def estimator_defaults() -> dict[str, Any]:
     if defaults["lr_schedule"] is None:
         defaults["lr_schedule"] = "constant"
     return defaults
-
-
-def _signature_defaults(module: str) -> dict[str, Any]:
-    """The defaults of ``__init__`` of the class in `chainrule.estimators.<module>`, from its
-    source text (ValueError if one is not a plain value)."""
-    import ast
-    import importlib.util
-
-    spec = importlib.util.find_spec(f"chainrule.estimators.{module}")
-    if spec is None or spec.origin is None:
-        raise LookupError(module)
-    with open(spec.origin, encoding="utf-8") as f:
-        tree = ast.parse(f.read())
-    name = {"regressor": "MLPRegressor", "classifier": "MLPClassifier"}[module]
-    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == name)
-    init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
-    args = init.args.args[len(init.args.args) - len(init.args.defaults) :]
-    return {a.arg: ast.literal_eval(d) for a, d in zip(args, init.args.defaults, strict=True)}
 
 
 def _dest(flag: str) -> str:

@@ -16,7 +16,7 @@ import numpy as np
 
 from chainrule.estimators.base import _architecture
 from chainrule.estimators.classifier import MLPClassifier
-from chainrule.estimators.params import validate
+from chainrule.estimators.params import record_params, validate
 from chainrule.estimators.regressor import MLPRegressor
 from chainrule.inference import read_fitted
 from chainrule.saving.labels import labels_json
@@ -113,21 +113,7 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
     if not isinstance(spec, dict) or spec.get("class") not in _CLASSES:
         raise ValueError("the estimator record is missing or names an unknown class")
     cls = _CLASSES[spec["class"]]
-    stored = spec.get("params")
-    if not isinstance(stored, dict):
-        raise ValueError("the estimator's hyperparameters are missing")
-    known = cls().get_params(deep=False)
-    params = {k: v for k, v in stored.items() if k in known and k != "callbacks"}
-    if isinstance(params.get("hidden_layer_sizes"), list):
-        params["hidden_layer_sizes"] = tuple(params["hidden_layer_sizes"])
-    weights = params.get("class_weight")
-    if isinstance(weights, list):
-        if not all(isinstance(p, list) and len(p) == 2 for p in weights):
-            raise ValueError(f"class_weight must be [[label, weight], ...], got {weights!r}")
-        params["class_weight"] = {label: w for label, w in weights}
-    seed = params.get("random_state")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"random_state must be a non-negative integer or null, got {seed!r}")
+    params = record_params(spec.get("params"), cls().get_params(deep=False))
     est = cls(**params)
     config = validate(est.get_params())  # every value checked as fit would
     fitted = spec.get("fitted")
