@@ -178,6 +178,12 @@ def test_ids_are_copied_alike(tmp_path, both, models) -> None:
     assert code == 0 and not lean, err
     both(models["regressor"], path, "--id", "nowhere")
     both(models["regressor"], path, "--id", "price")
+    # an --id column of integers the model reads (as categories) is written as pandas does
+    ints = _write(tmp_path, "zones.csv", "zone,x1,x2,kind\n010,1,2,a\n11,3,4,b\n+12,5,6,a\n")
+    (code, out, err), lean = both(models["int labels, categorical numbers, float64"], ints,
+                                  "--id", "zone", "--proba")  # fmt: skip
+    assert code == 0 and lean, err
+    assert [line.split(",")[0] for line in out.splitlines()] == ["zone", "10", "11", "12"]
 
 
 def test_output_files_are_written_alike(tmp_path, cli, models, monkeypatch) -> None:
