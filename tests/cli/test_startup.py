@@ -80,7 +80,6 @@ def test_the_help_shows_the_estimators_own_defaults():
     """`estimator_defaults` reads them from the source, not from the (slow) classes."""
     from chainrule.cli.options import estimator_defaults
     from chainrule.estimators import MLPClassifier, MLPRegressor
-
     from chainrule.estimators.params import init_defaults
 
     for cls in (MLPClassifier, MLPRegressor):

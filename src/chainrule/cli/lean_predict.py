@@ -23,7 +23,7 @@ from io import StringIO
 
 import numpy as np
 
-from chainrule.cli import io, plain_csv, predict
+from chainrule.cli import io, plain_csv, prediction
 
 __all__ = ["run"]
 
@@ -62,27 +62,27 @@ def _columns(args: argparse.Namespace) -> dict[str, list[str]]:
     wanted = list(names(args.id))
     inputs = model.preprocessor.input_columns
     frame = plain_csv.read(
-        args.data, args.sep, [*inputs, *wanted], text_columns=predict.unused(model, wanted)
+        args.data, args.sep, [*inputs, *wanted], text_columns=prediction.unused(model, wanted)
     )
     for col in model.preprocessor.columns_:
         name = col["name"]
         if col["kind"] == "numeric" and name in frame.columns and frame[name].dtype.kind == "O":
             raise plain_csv.Unsure("text in a numeric column")  # pandas' to_numeric decides
     source = repr(str(args.data))
-    ids = predict.id_columns(frame, args.id, source)
+    ids = prediction.id_columns(frame, args.id, source)
     if any(frame[name].dtype.kind == "f" for name in ids):
         raise plain_csv.Unsure("an --id column of floats")  # pandas writes those its way
-    features = frame.drop(columns=predict.unused(model, ids))
-    result = predict.prediction_columns(
+    features = frame.drop(columns=prediction.unused(model, ids))
+    result = prediction.prediction_columns(
         model, features, proba=args.proba, unknown=args.unknown, source=source
     )
-    predict.check_id_names(ids, list(result))
-    dtype = predict.model_dtype(model)
+    prediction.check_id_names(ids, list(result))
+    dtype = prediction.model_dtype(model)
     out = {name: _cells(frame[name].to_numpy()) for name in ids}
     for name, values in result.items():
         values = np.asarray(values)
         if values.dtype.kind == "f":
-            out[name] = predict.number_text(values, args.digits, dtype)
+            out[name] = prediction.number_text(values, args.digits, dtype)
         else:
             out[name] = _cells(values)
     return out
