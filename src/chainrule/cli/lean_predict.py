@@ -5,7 +5,8 @@ most predictions involve, yet importing pandas and scikit-learn would take most 
 command's time. Here the model file's estimator record becomes a `chainrule.inference.Predictor`
 (the estimators' own prediction code, without their scikit-learn base class), the table is
 read by `chainrule.cli.plain_csv`, and the rows go through the same `TabularModel`,
-preprocessing and output formatting as in `chainrule.cli.predict.run_full`.
+preprocessing and output helpers (`chainrule.cli.prediction`) as in
+`chainrule.cli.predict.run_full`.
 
 Whenever this path cannot promise the full path's answer (another kind of model, a file
 `plain_csv` is unsure of, a text value in a numeric column, labels that are not of one

@@ -104,6 +104,8 @@ class Column:
         return Column(~self.isna().values)
 
     def to_numpy(self, dtype: Any = None, na_value: Any = None) -> np.ndarray:
+        # `na_value` is pandas' fill for gaps: float columns hold NaN there already, and
+        # integer ones have no gaps (text columns are never converted to numbers here)
         if dtype is None:
             return self.values
         return self.values.astype(dtype)
