@@ -2,9 +2,12 @@
 
 Each command runs in a fresh interpreter (as a user runs it), alternating with the NumPy
 baseline so that drift of a shared machine hits both alike; the median of each is compared.
-``chainrule --help`` and ``chainrule info MODEL`` import neither scikit-learn nor pandas;
-``chainrule predict`` reads its table with pandas and builds the estimator (scikit-learn).
-The aim for ``info`` and ``predict`` is under 3x the baseline. No assertions: this is a report.
+``chainrule --help``, ``chainrule train --help``, ``chainrule info MODEL`` and ``chainrule
+predict MODEL DATA`` (a model written by ``chainrule train``, a plain CSV file) import neither
+scikit-learn nor pandas: predict reads the file with the standard library
+(`chainrule.cli.plain_csv`) and the network with `chainrule.inference`, and falls back to
+pandas and scikit-learn only where those could answer differently. The aim for ``info`` and
+``predict`` is under 3x the baseline. No assertions: this is a report.
 
     .venv/bin/python benchmarks/cli_startup.py [--repeats 7]
 """
@@ -46,6 +49,7 @@ def main() -> None:
         )
         commands = {
             "chainrule --help": ["-m", "chainrule", "--help"],
+            "chainrule train --help": ["-m", "chainrule", "train", "--help"],
             "chainrule info MODEL": ["-m", "chainrule", "info", str(model)],
             "chainrule predict MODEL DATA": ["-m", "chainrule", "predict", str(model), str(rows)],
         }

@@ -30,9 +30,23 @@ def test_importing_a_package_registers_its_kinds() -> None:
     code = (
         "import chainrule.saving.modelfile as m; assert not m._KINDS\n"
         "import chainrule.tabular; assert set(m._KINDS) == {'tabular'}\n"
-        "import chainrule.estimators; assert set(m._KINDS) == {'tabular', 'estimator'}\n"
+        # the estimator classes load (and register) on first use, not with their package
+        "import chainrule.estimators; assert set(m._KINDS) == {'tabular'}\n"
+        "from chainrule.estimators import MLPClassifier\n"
+        "assert set(m._KINDS) == {'tabular', 'estimator'}\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_an_estimator_imported_from_its_own_module_saves(tmp_path) -> None:
+    code = (
+        "import sys, numpy as np, chainrule as cr\n"
+        "from chainrule.estimators.regressor import MLPRegressor\n"
+        "est = MLPRegressor(hidden_layer_sizes=(3,), epochs=2).fit(np.eye(4), np.arange(4.0))\n"
+        "cr.save(est, sys.argv[1])\n"
+        "assert np.array_equal(cr.load(sys.argv[1]).predict(np.eye(4)), est.predict(np.eye(4)))\n"
+    )
+    subprocess.run([sys.executable, "-c", code, str(tmp_path / "m.chainrule")], check=True)
 
 
 @pytest.mark.parametrize(

@@ -60,8 +60,8 @@ _EXPECTED = (ValueError, OSError, ImportError, RuntimeError, KeyError, MemoryErr
 def build_parser(command: str | None = "train") -> ArgumentParser:
     """The parser of the whole command line, with one sub-parser per command.
 
-    The training options need scikit-learn (for the estimators' choices), which takes most of
-    a second to import: they are added only when `command` is "train".
+    The training options (the estimators' hyperparameters, read without importing
+    scikit-learn) are added only when `command` is "train" or "tune", the commands they serve.
     """
     parser = ArgumentParser(
         prog="chainrule",

@@ -1,10 +1,10 @@
 """What the commands' parsers share: registering a command, options as tables, the table and
 its columns, the cluster, the network.
 
-`chainrule.cli.options` imports scikit-learn (for the estimators' choices), which takes most
-of a second: `add_hyperparameter_options` imports it only when needed, so that ``chainrule
---help`` and the other commands stay quick; the value types of the other options are
-`chainrule.cli.values`', which import nothing heavy.
+`chainrule.cli.options` imports the estimators' parameter tables (without scikit-learn) and
+reads their defaults from the estimators' source: `add_hyperparameter_options` imports it only
+when needed, so that ``chainrule --help`` and the other commands stay quick; the value types of
+the other options are `chainrule.cli.values`', which import nothing heavy.
 """
 
 from __future__ import annotations

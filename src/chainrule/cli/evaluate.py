@@ -60,7 +60,7 @@ def score(
     model: Any, frame: Any, target: str, unknown: str, source: str
 ) -> tuple[dict[str, Any], Any, Any]:
     """(metrics, true values, predictions) of `model` on `frame` (see `evaluate`)."""
-    from chainrule.cli.predict import predictions
+    from chainrule.cli.prediction import predictions
     from chainrule.cli.report import classification_metrics, regression_metrics
     from chainrule.tabular import TabularModel, encode_target
 

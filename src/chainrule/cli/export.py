@@ -23,9 +23,8 @@ from typing import Any
 
 from chainrule.cli import io
 from chainrule.cli.arguments import add_command
-from chainrule.onnx_export import OPSET, check_with_onnxruntime, to_onnx
 
-__all__ = ["add_parser", "check_with_onnxruntime", "run", "to_onnx"]
+__all__ = ["add_parser", "run"]
 
 HELP = "export a model to ONNX, its preprocessing inside (needs the onnx extra)"
 EXAMPLES = """examples:
@@ -47,6 +46,8 @@ def add_parser(sub: Any, parents: list[argparse.ArgumentParser]) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    # here, not at the top: every command line would load the exporter otherwise
+    from chainrule.onnx_export import OPSET, check_with_onnxruntime, to_onnx
     from chainrule.saving.atomic import atomic_open
 
     model = io.read_model(args.model)

@@ -31,6 +31,7 @@ from chainrule.estimators.params import (
     LR_SCHEDULE_CHOICES,
     OPTIMIZER_CHOICES,
     REGRESSION_LOSS_CHOICES,
+    init_defaults,
 )
 
 
@@ -170,10 +171,18 @@ _METAVARS = {"--augment": "{" + ",".join(("none", *AUGMENT_CHOICES)) + "}"}
 
 
 def estimator_defaults() -> dict[str, Any]:
-    """The estimators' own hyperparameter defaults, spelled as option values."""
-    from chainrule.estimators import MLPClassifier, MLPRegressor
+    """The estimators' own hyperparameter defaults, spelled as option values.
 
-    defaults: dict[str, Any] = {**MLPRegressor().get_params(), **MLPClassifier().get_params()}
+    They are read from the signatures in the estimators' source, which holds them as plain
+    values, so that ``chainrule train --help`` need not import scikit-learn; if that source
+    cannot be read so, from the classes (a test checks that both agree).
+    """
+    try:
+        defaults = {**init_defaults("MLPRegressor"), **init_defaults("MLPClassifier")}
+    except (OSError, ValueError, SyntaxError, LookupError, AttributeError, StopIteration):
+        from chainrule.estimators import MLPClassifier, MLPRegressor
+
+        defaults = {**MLPRegressor().get_params(), **MLPClassifier().get_params()}
     if defaults["lr_schedule"] is None:
         defaults["lr_schedule"] = "constant"
     return defaults

@@ -24,16 +24,14 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from chainrule.autograd import Tensor, no_grad
-from chainrule.data import chunk_rows, take_rows
+from chainrule import inference
 from chainrule.estimators import loop, network, ranges
 from chainrule.estimators.params import Config, validate
 from chainrule.rng import as_generator
 
 Array = np.ndarray
 
-# Rows per forward pass when predicting: bounds the memory of the activations.
-_PREDICT_CHUNK = 16384
+_PREDICT_CHUNK = inference.PREDICT_CHUNK  # rows per forward pass when predicting
 
 
 def make_generator(random_state: Any) -> np.random.Generator:
@@ -309,24 +307,7 @@ class BaseMLP(BaseEstimator):
         X = validate_data(self, X, reset=False, accept_sparse="csr", dtype=[self._dtype, other])
         names = getattr(self, "feature_names_in_", None)
         ranges.check_range(X, ranges.predict_limit(self._dtype), self._dtype, "X", names)
-        out_dtype = X.dtype
-        X = X.astype(self._dtype, copy=False)
-        chunk = chunk_rows(X, _PREDICT_CHUNK)  # sparse X: densified a chunk at a time
-        if X.shape[0] <= chunk:
-            out = self._forward_chunk(take_rows(X, slice(None)))
-        else:
-            out = np.concatenate(
-                [
-                    self._forward_chunk(take_rows(X, slice(i, i + chunk)))
-                    for i in range(0, X.shape[0], chunk)
-                ]
-            )
-        return out.astype(out_dtype, copy=False)
-
-    def _forward_chunk(self, X: Array) -> Array:
-        with no_grad():
-            out = self.model_(Tensor(X))
-        return out.data
+        return inference.forward(self.model_, X, self._dtype, _PREDICT_CHUNK)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

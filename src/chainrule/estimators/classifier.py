@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
-from chainrule.autograd.ops import stable_sigmoid
+from chainrule import inference
 from chainrule.estimators.base import Array, BaseMLP, store_params
 from chainrule.estimators.class_weight import check_class_weight, sample_weights
 from chainrule.estimators.params import Config
@@ -346,13 +346,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
         For multilabel problems, the independent probability of each label, σ(a⁽ᴷ⁾).
         """
-        logits = self._forward(X)
-        if self._multilabel:
-            return stable_sigmoid(logits)
-        shifted = logits - logits.max(axis=1, keepdims=True)
-        p = np.exp(shifted, out=shifted)
-        p /= p.sum(axis=1, keepdims=True)
-        return p
+        return inference.class_probabilities(self._forward(X), self._multilabel)
 
     def predict_log_proba(self, X: Any) -> Array:
         """Log of `predict_proba`, computed stably from the logits (log-softmax)."""
@@ -364,10 +358,7 @@ class MLPClassifier(ClassifierMixin, BaseMLP):
 
     def predict(self, X: Any) -> Array:
         """The most probable class of each row (for multilabel, every label with p > 0.5)."""
-        proba = self.predict_proba(X)
-        if self._multilabel:
-            return (proba > 0.5).astype(int)
-        return self.classes_[proba.argmax(axis=1)]
+        return inference.class_labels(self.predict_proba(X), self.classes_, self._multilabel)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 import numbers
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -205,3 +205,48 @@ def validate(params: dict[str, Any]) -> Config:
         shuffle=_flag("shuffle", params["shuffle"]),
         augment=resolve_augment(params.get("augment")),
     )
+
+
+def record_params(stored: Any, known: Iterable[str]) -> dict[str, Any]:
+    """Keyword arguments of an estimator from a model file's ``"params"`` record (JSON).
+
+    Only the names in `known` (the class's parameters) are kept; lists become the tuple or
+    dict the estimator takes. ValueError if the record is malformed; `validate` checks the
+    values themselves.
+    """
+    if not isinstance(stored, dict):
+        raise ValueError("the estimator's hyperparameters are missing")
+    known = set(known)
+    params = {k: v for k, v in stored.items() if k in known and k != "callbacks"}
+    for key in ("hidden_layer_sizes", "input_shape"):  # (input_shape: the NeuralNet*'s)
+        if isinstance(params.get(key), list):
+            params[key] = tuple(params[key])
+    weights = params.get("class_weight")
+    if isinstance(weights, list):
+        if not all(isinstance(p, list) and len(p) == 2 for p in weights):
+            raise ValueError(f"class_weight must be [[label, weight], ...], got {weights!r}")
+        params["class_weight"] = {label: w for label, w in weights}
+    seed = params.get("random_state")
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
+        raise ValueError(f"random_state must be a non-negative integer or null, got {seed!r}")
+    return params
+
+
+def init_defaults(class_name: str) -> dict[str, Any]:
+    """The defaults of ``MLPClassifier.__init__`` or ``MLPRegressor.__init__``, read from the
+    source text, so without importing scikit-learn (ValueError if one is not a plain value;
+    LookupError or OSError without the source). A test checks them against ``get_params``.
+    """
+    import ast
+    import importlib.util
+
+    module = {"MLPClassifier": "classifier", "MLPRegressor": "regressor"}[class_name]
+    spec = importlib.util.find_spec(f"chainrule.estimators.{module}")
+    if spec is None or spec.origin is None:
+        raise LookupError(module)
+    with open(spec.origin, encoding="utf-8") as f:
+        tree = ast.parse(f.read())
+    cls = next(n for n in tree.body if isinstance(n, ast.ClassDef) and n.name == class_name)
+    init = next(n for n in cls.body if isinstance(n, ast.FunctionDef) and n.name == "__init__")
+    args = init.args.args[len(init.args.args) - len(init.args.defaults) :]
+    return {a.arg: ast.literal_eval(d) for a, d in zip(args, init.args.defaults, strict=True)}

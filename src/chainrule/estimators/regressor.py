@@ -8,6 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import RegressorMixin
 
+from chainrule import inference
 from chainrule.estimators import ranges
 from chainrule.estimators.base import Array, BaseMLP, store_params
 from chainrule.estimators.params import REGRESSION_LOSS_CHOICES, Config
@@ -141,8 +142,7 @@ best_validation_score_, n_iter_, best_epoch_, stopped_by_, n_features_in_, featu
     # ------------------------------------------------------------------ prediction
     def predict(self, X: Any) -> Array:
         """Predicted targets, shape (n_samples,) for one target, else (n_samples, n_targets)."""
-        out = self._forward(X)
-        return out.ravel() if self.n_outputs_ == 1 else out
+        return inference.regression_values(self._forward(X), self.n_outputs_)
 
     def __sklearn_tags__(self) -> Any:
         tags = super().__sklearn_tags__()

@@ -20,11 +20,12 @@ import numpy as np
 from chainrule.estimators.base import _architecture
 from chainrule.estimators.classifier import MLPClassifier
 from chainrule.estimators.neuralnet import _NO_MLP, NeuralNetClassifier, NeuralNetRegressor
-from chainrule.estimators.params import validate
+from chainrule.estimators.params import record_params, validate
 from chainrule.estimators.regressor import MLPRegressor
+from chainrule.inference import read_fitted
 from chainrule.nn import Module
-from chainrule.saving.labels import labels_from_json, labels_json
-from chainrule.saving.modelfile import ESTIMATOR_NETWORK, check_network, register_kind
+from chainrule.saving.labels import labels_json
+from chainrule.saving.modelfile import ESTIMATOR_NETWORK, register_kind
 from chainrule.saving.modelspec import describe_network, rebuild_network
 from chainrule.training import History
 
@@ -142,14 +143,7 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
     if not isinstance(spec, dict) or spec.get("class") not in _CLASSES:
         raise ValueError("the estimator record is missing or names an unknown class")
     cls = _CLASSES[spec["class"]]
-    stored = spec.get("params")
-    if not isinstance(stored, dict):
-        raise ValueError("the estimator's hyperparameters are missing")
-    known = cls().get_params(deep=False)
-    params = {k: v for k, v in stored.items() if k in known and k != "callbacks"}
-    for key in ("hidden_layer_sizes", "input_shape"):
-        if isinstance(params.get(key), list):
-            params[key] = tuple(params[key])
+    params = record_params(spec.get("params"), cls().get_params(deep=False))
     module = params.get("module")
     prefixes = (ESTIMATOR_NETWORK,) if module is None else (ESTIMATOR_NETWORK, _MODULE)
     stray = [k for k in arrays if not k.startswith(prefixes)]
@@ -159,14 +153,6 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
         if not isinstance(module, dict) or "network" not in module:
             raise ValueError("the estimator's module must be a network record or null")
         params["module"] = rebuild_network(module["network"], arrays, _MODULE)
-    weights = params.get("class_weight")
-    if isinstance(weights, list):
-        if not all(isinstance(p, list) and len(p) == 2 for p in weights):
-            raise ValueError(f"class_weight must be [[label, weight], ...], got {weights!r}")
-        params["class_weight"] = {label: w for label, w in weights}
-    seed = params.get("random_state")
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int) or seed < 0):
-        raise ValueError(f"random_state must be a non-negative integer or null, got {seed!r}")
     est = cls(**params)
     neural_net = cls in (NeuralNetClassifier, NeuralNetRegressor)
     # every value checked as fit would (a NeuralNet*'s module is checked when it is rebuilt)
@@ -176,26 +162,14 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
         if any(k.startswith(ESTIMATOR_NETWORK) for k in arrays):
             raise ValueError("the file holds weights but no fitted state")  # records disagree
         return est
-    if not isinstance(fitted, dict):
-        raise ValueError("the fitted state is malformed")
-    model = rebuild_network(fitted.get("network"), arrays, ESTIMATOR_NETWORK)
-    n_in, n_out = fitted.get("n_features_in_"), fitted.get("n_outputs_")
-    for key, v in (("n_features_in_", n_in), ("n_outputs_", n_out)):
-        if isinstance(v, bool) or not isinstance(v, int) or v < 1:
-            raise ValueError(f"{key} must be a positive integer")
-    check_network(model, n_in, n_out)
-    est.model_ = model.eval()
+    state = read_fitted(fitted, arrays, classifier=cls in _CLASSIFIERS)
+    est.model_ = state.network
     # Private state `partial_fit` / warm starts compare against (the estimators' own record).
     est._architecture = _architecture(config)
-    est._dtype = np.dtype(fitted.get("dtype"))
-    if est._dtype.name not in ("float32", "float64"):
-        raise ValueError(f"unsupported dtype {est._dtype}")
-    est.n_features_in_, est.n_outputs_ = n_in, n_out
-    names = fitted.get("feature_names_in_")
-    if names is not None:
-        if not isinstance(names, list) or len(names) != n_in:
-            raise ValueError("feature_names_in_ does not match n_features_in_")
-        est.feature_names_in_ = np.array([str(v) for v in names], dtype=object)
+    est._dtype = state.dtype
+    est.n_features_in_, est.n_outputs_ = state.n_features_in, state.n_outputs
+    if state.feature_names is not None:
+        est.feature_names_in_ = state.feature_names
     est.n_iter_ = int(fitted.get("n_iter_", 0))
     est.best_epoch_ = int(fitted.get("best_epoch_", est.n_iter_))  # files before 0.2: the last
     est.stopped_by_ = str(fitted.get("stopped_by_", "epochs"))
@@ -209,8 +183,7 @@ def build_estimator(spec: Any, arrays: dict[str, Any]) -> Any:
     if isinstance(fitted.get("history"), dict):
         est.history_.load_state_dict(fitted["history"])
     if cls in _CLASSIFIERS:
-        est._multilabel = fitted.get("multilabel") is True
-        est.classes_ = labels_from_json(fitted.get("classes"), n_out)
+        est._multilabel, est.classes_ = state.multilabel, state.classes
     return est
 
 

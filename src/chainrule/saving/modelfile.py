@@ -22,6 +22,7 @@ file raises `chainrule.ModelFileError` saying what.
 
 from __future__ import annotations
 
+import contextlib
 import importlib
 import os
 from collections.abc import Callable
@@ -52,7 +53,7 @@ MODEL_KIND = "chainrule-model"
 MODEL_VERSION = 1
 ESTIMATOR_NETWORK = "estimator.model."  # array-name prefix of an estimator's network
 # The package that registers each content kind: `load` imports it from this table only.
-_PROVIDERS = {"estimator": "chainrule.estimators", "tabular": "chainrule.tabular"}
+_PROVIDERS = {"estimator": "chainrule.estimators.serialize", "tabular": "chainrule.tabular"}
 
 
 class _Kind(NamedTuple):
@@ -84,7 +85,14 @@ def register_kind(
 
 def _content_of(model: Any) -> str | None:
     # Exact types: a subclass may hold state its base cannot rebuild.
-    return next((c for c, k in _KINDS.items() if type(model) in k.types), None)
+    found = next((c for c, k in _KINDS.items() if type(model) in k.types), None)
+    if found is None and type(model).__module__.startswith("chainrule."):
+        # Its class was imported from its own module, before the kind registered itself.
+        for module in _PROVIDERS.values():
+            with contextlib.suppress(ImportError):
+                importlib.import_module(module)
+        found = next((c for c, k in _KINDS.items() if type(model) in k.types), None)
+    return found
 
 
 def describe_kind(content: str, obj: Any, arrays: dict[str, Any], **options: Any) -> dict:

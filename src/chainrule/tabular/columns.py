@@ -46,11 +46,11 @@ def is_numeric(series: Any) -> bool:
 
 def to_numbers(series: Any, what: str) -> Array:
     """float64 values of `series`; ValueError naming the first row that is not a number."""
-    import pandas as pd
-
     if is_numeric(series):
         values = series.to_numpy(dtype=np.float64, na_value=np.nan)
     else:
+        import pandas as pd  # here only: numbers need no pandas (`chainrule predict`)
+
         values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=np.float64, na_value=np.nan)
         bad = np.isnan(values) & series.notna().to_numpy()
         if bad.any():

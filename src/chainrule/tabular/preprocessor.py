@@ -30,7 +30,13 @@ MANY_NUMERIC_CATEGORIES = 20
 
 
 def as_frame(data: Any) -> Any:
-    """`data` as a pandas DataFrame: a DataFrame as is, a mapping of columns converted."""
+    """`data` as a pandas DataFrame: a DataFrame as is, a mapping of columns converted.
+
+    A table read without pandas (``chainrule.cli.plain_csv.Table``, which has the DataFrame
+    methods used here) is taken as is.
+    """
+    if getattr(data, "__chainrule_table__", False):
+        return data
     import pandas as pd
 
     if isinstance(data, pd.DataFrame):

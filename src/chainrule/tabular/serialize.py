@@ -15,7 +15,7 @@ from chainrule.saving.modelfile import describe_kind, rebuild_kind, register_kin
 from chainrule.tabular.model import TabularModel
 from chainrule.tabular.preprocessor import TabularPreprocessor
 
-__all__ = ["check_target_mapping"]
+__all__ = ["check_target_mapping", "tabular_model"]
 
 
 def check_target_mapping(mean: Any, scale: Any) -> None:
@@ -44,7 +44,12 @@ def _describe(model: TabularModel, arrays: dict[str, Any]) -> dict[str, Any]:
 
 
 def _rebuild(meta: dict[str, Any], arrays: dict[str, Any]) -> TabularModel:
-    estimator = rebuild_kind("estimator", meta, arrays)
+    return tabular_model(meta, rebuild_kind("estimator", meta, arrays))
+
+
+def tabular_model(meta: dict[str, Any], estimator: Any) -> TabularModel:
+    """The `TabularModel` of a file's description around `estimator`, the one rebuilt from
+    its estimator record (or a `chainrule.inference.Predictor` of it, to predict only)."""
     t = meta.get("tabular")
     if not isinstance(t, dict) or not hasattr(estimator, "model_"):
         raise ValueError("the tabular model lacks its description or fitted network")
