@@ -29,8 +29,18 @@ def test_a_file_naming_a_module_as_its_content_is_refused(tmp_path) -> None:
 def test_importing_a_package_registers_its_kinds() -> None:
     code = (
         "import chainrule.saving.modelfile as m; assert not m._KINDS\n"
-        "import chainrule.tabular; assert set(m._KINDS) == {'tabular'}\n"
+        "import chainrule.data.tabular; assert not m._KINDS\n"  # data knows nothing of files
+        "import chainrule.saving.tabular; assert set(m._KINDS) == {'tabular'}\n"
         "import chainrule.estimators; assert set(m._KINDS) == {'tabular', 'estimator'}\n"
+    )
+    subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_the_estimators_bring_the_tabular_kind() -> None:
+    # A TabularModel wraps an estimator, so whoever can build one can save it.
+    code = (
+        "import chainrule.saving.modelfile as m, chainrule.estimators\n"
+        "assert set(m._KINDS) == {'tabular', 'estimator'}\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
 

@@ -70,7 +70,7 @@ def score(
     """(metrics, true values, predictions) of `model` on `frame` (see `evaluate`)."""
     from chainrule.cli.predict import predictions
     from chainrule.cli.report import classification_metrics, regression_metrics
-    from chainrule.tabular import TabularModel, encode_target
+    from chainrule.data.tabular import TabularModel, encode_target
 
     io.require_column(frame, target, source)
     if isinstance(model, TabularModel):
@@ -174,7 +174,7 @@ def format_metrics(metrics: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainrule.tabular import TabularModel
+    from chainrule.data.tabular import TabularModel
 
     model = io.read_model(args.model)
     frame = io.read_table(args.data, args.sep)

@@ -75,8 +75,8 @@ def _digits(text: str) -> int:
 
 def numeric_matrix(frame: Any, n_features: int, names: Any, source: str) -> Any:
     """The rows of `frame` as the float matrix a bare estimator or network takes."""
-    from chainrule.tabular import first_row
-    from chainrule.tabular.columns import quote
+    from chainrule.data.tabular import first_row
+    from chainrule.data.tabular.columns import quote
 
     if names is not None:
         for name in names:
@@ -106,7 +106,7 @@ def warn_missing(frame: Any, columns: list[str], source: str) -> None:
     """Warn about empty cells in the model's input columns (filled in as in training)."""
     import warnings
 
-    from chainrule.tabular.columns import rows_text
+    from chainrule.data.tabular.columns import rows_text
 
     for name in columns:
         gaps = frame[name].isna().to_numpy() if name in frame.columns else None
@@ -123,8 +123,8 @@ def predictions(model: Any, frame: Any, *, proba: bool, unknown: str, source: st
     """A DataFrame with the predictions for the rows of `frame` (and probabilities)."""
     import pandas as pd
 
+    from chainrule.data.tabular import TabularModel
     from chainrule.nn import Module
-    from chainrule.tabular import TabularModel
 
     if isinstance(model, Module):
         from chainrule.autograd import Tensor, no_grad
@@ -221,7 +221,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _unused(model: Any, ids: list[str]) -> list[str]:
     """The ``--id`` columns that are not inputs of the model (left out of its input)."""
-    from chainrule.tabular import TabularModel
+    from chainrule.data.tabular import TabularModel
 
     if isinstance(model, TabularModel):
         return [c for c in ids if c not in model.preprocessor.input_columns]
