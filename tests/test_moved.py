@@ -134,3 +134,19 @@ def test_a_stale_folder_at_an_old_path_does_not_shadow_it(tmp_path) -> None:
         "assert TabularModel is New\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+def test_cli_io_keeps_the_names_of_what_moved_out_of_it() -> None:
+    from chainrule.cli import io
+    from chainrule.data import datasets, files
+    from chainrule.data.tabular import columns
+
+    moved = [
+        (files, ["check_input", "sniff_delimiter", "read_table", "column_list", "require_column"]),
+        (files, ["_pandas", "_DELIMITERS", "_check_unique", "_header", "_check_delimiter"]),
+        (datasets, ["load_digits_frame", "load_breast_cancer_frame", "DIGITS_TARGET"]),
+        (columns, ["id_columns", "ID_MIN_ROWS"]),
+    ]
+    for module, names in moved:
+        assert all(getattr(io, n) is getattr(module, n) for n in names)
+    assert callable(io.load_data) and callable(io.write_table) and callable(io.read_model)

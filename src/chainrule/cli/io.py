@@ -23,7 +23,16 @@ from chainrule.data.datasets import (
     load_breast_cancer_frame,
     load_digits_frame,
 )
-from chainrule.data.files import (  # noqa: F401  (the command line's names for them)
+
+# Reading tables, under the names this module has always given them (private ones too).
+from chainrule.data.files import (  # noqa: F401
+    _DECIMAL_COMMA,
+    _DELIMITERS,
+    _PARQUET,
+    _check_delimiter,
+    _check_unique,
+    _decimal_comma_columns,
+    _header,
     _pandas,
     check_input,
     column_list,
