@@ -124,7 +124,7 @@ def plot(path: str, samples: dict, width: dict, mem: dict, base: int) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullLocator
 
-    from chainrule.plot_style import MUTED, png_bytes, style_context
+    from chainrule.viz.plot_style import MUTED, png_bytes, style_context
 
     with style_context():
         fig, axes = plt.subplots(1, 3, figsize=(15, 4.4))

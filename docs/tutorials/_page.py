@@ -29,14 +29,14 @@ matplotlib.use("Agg")  # files only, no window: the docs build runs headless
 
 import matplotlib.pyplot as plt
 
-from chainrule import plot_style
+from chainrule.viz import plot_style
 
 HERE = Path(__file__).resolve().parent
 TIMINGS = HERE / "timings.json"  # the measured times the committed pages show (see Page.timing)
 REMEASURE = False  # `build_docs.py --remeasure` sets it: measure the times again
 MAX_PNG_BYTES = 150_000  # figures stay small enough to commit and to load fast
 
-# The library's figure style (`chainrule.plot_style`: fonts, colour-blind-safe colours), with
+# The library's figure style (`chainrule.viz.plot_style`: fonts, colour-blind-safe colours), with
 # the tutorials' page size; applied while a tutorial runs (see `build_environment`).
 STYLE = {**plot_style.rc(), "figure.figsize": (7.0, 4.0), "savefig.bbox": "tight"}
 

@@ -16,7 +16,9 @@ from chainrule.autograd import Tensor, enable_grad, no_grad
 from chainrule.errors import ModelFileError, TrainingDiverged
 from chainrule.rng import set_seed
 
-_moved.install()  # old module paths (chainrule.modelfile, ...) still import
+# Old module paths still import: chainrule.modelfile, ... with a DeprecationWarning;
+# chainrule.plotting, .datasets, .augment (public) as the modules in viz/ and data/.
+_moved.install()
 
 # Public name -> module that defines it (loaded lazily by __getattr__ below).
 _LAZY = {
@@ -46,7 +48,7 @@ _SUBMODULES = {
     "saving",
     "modelfile",
     "recipe",
-    "plotting",
+    "plotting",  # chainrule.viz.plotting, under its public name
     "cli",
     "lecture",
 }

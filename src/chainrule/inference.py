@@ -139,7 +139,7 @@ class Predictor:
 
     It answers `predict` / `predict_proba` exactly as the estimator does for a NumPy matrix
     that needs no validation (a float matrix of the right width, finite and within the
-    network's dtype, as `chainrule.tabular.TabularPreprocessor.transform` makes), and needs
+    network's dtype, as `chainrule.data.tabular.TabularPreprocessor.transform` makes), and needs
     no scikit-learn. It has the estimator's fitted attributes that prediction reads
     (``model_``, ``n_features_in_``, ``n_outputs_``, ``classes_``, ``_dtype``,
     ``_multilabel``).

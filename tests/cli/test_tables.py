@@ -110,7 +110,7 @@ def test_a_damaged_gzip_file_says_gzip(tmp_path: Path, cli) -> None:
 
 def test_the_preprocessor_refuses_duplicate_column_names() -> None:
     pd = pytest.importorskip("pandas")
-    from chainrule.tabular import TabularPreprocessor
+    from chainrule.data.tabular import TabularPreprocessor
 
     frame = pd.DataFrame([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]], columns=["a", "b", "a"])
     with pytest.raises(ValueError, match="duplicate column names: 'a'"):

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.tabular import TabularModel
+from chainrule.data.tabular import TabularModel
 
 from .conftest import FAST, make_classification, make_regression
 

@@ -15,7 +15,7 @@ from sklearn.base import clone
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import chainrule as cr
-from chainrule.augment import MixedTargets, gaussian_noise
+from chainrule.data.augment import MixedTargets, gaussian_noise
 from chainrule.estimators import MLPClassifier, MLPRegressor
 from chainrule.training import Callback
 

@@ -12,7 +12,7 @@ from sklearn.model_selection import train_test_split
 
 import chainrule as cr
 from chainrule import nn
-from chainrule.datasets import shifted_patterns
+from chainrule.data.datasets import shifted_patterns
 
 
 def digits_cnn(input_shape, n_outputs):

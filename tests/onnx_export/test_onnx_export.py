@@ -12,8 +12,8 @@ pytest.importorskip("sklearn")
 pytest.importorskip("onnx")
 ort = pytest.importorskip("onnxruntime")
 
+from chainrule.data.tabular import TabularModel, TabularPreprocessor  # noqa: E402
 from chainrule.onnx_export import onnx_inputs, to_onnx  # noqa: E402
-from chainrule.tabular import TabularModel, TabularPreprocessor  # noqa: E402
 
 
 def _tabular(y_kind: str, dtype: str = "float32") -> tuple[TabularModel, pd.DataFrame]:

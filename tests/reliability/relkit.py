@@ -73,7 +73,7 @@ def make_model_files(folder: Path) -> dict[str, ModelFile]:
         "classifier": (clf, run_estimator),
     }
     try:
-        from chainrule.tabular import TabularModel, TabularPreprocessor
+        from chainrule.data.tabular import TabularModel, TabularPreprocessor
     except ImportError:  # pandas is optional
         pass
     else:
@@ -416,7 +416,7 @@ LIMITED_LOADER = textwrap.dedent(
     import chainrule as cr
     import chainrule.estimators, chainrule.saving.modelfile  # imported before the limit
     try:
-        import chainrule.tabular
+        import chainrule.data.tabular
     except ImportError:
         pass
 

@@ -182,7 +182,7 @@ def test_unfitted_estimator_round_trip(tmp_path):
 
 def test_tabular_model_round_trip(tmp_path):
     pd = pytest.importorskip("pandas")
-    from chainrule.tabular import TabularModel, TabularPreprocessor
+    from chainrule.data.tabular import TabularModel, TabularPreprocessor
 
     frame = pd.DataFrame({"x": X[:, 0], "c": np.where(X[:, 1] > 0, "p", "n")})
     prep = TabularPreprocessor().fit(frame)

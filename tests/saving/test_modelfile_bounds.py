@@ -97,7 +97,7 @@ def test_a_tabular_model_with_a_non_finite_target_mapping_is_refused(
     tmp_path: Path, key: str, value: float
 ) -> None:
     pd = pytest.importorskip("pandas")
-    from chainrule.tabular import TabularModel, TabularPreprocessor
+    from chainrule.data.tabular import TabularModel, TabularPreprocessor
 
     frame = pd.DataFrame({"x": X[:, 0], "z": X[:, 1]})
     prep = TabularPreprocessor().fit(frame)
@@ -120,7 +120,7 @@ def test_a_tabular_model_with_non_finite_column_statistics_is_refused(
     tmp_path: Path, key: str, value: float
 ) -> None:
     pd = pytest.importorskip("pandas")
-    from chainrule.tabular import TabularModel, TabularPreprocessor
+    from chainrule.data.tabular import TabularModel, TabularPreprocessor
 
     frame = pd.DataFrame({"x": X[:, 0], "z": X[:, 1]})
     prep = TabularPreprocessor().fit(frame)

@@ -29,8 +29,10 @@ def test_a_file_naming_a_module_as_its_content_is_refused(tmp_path) -> None:
 def test_importing_a_package_registers_its_kinds() -> None:
     code = (
         "import chainrule.saving.modelfile as m; assert not m._KINDS\n"
-        "import chainrule.tabular; assert set(m._KINDS) == {'tabular'}\n"
-        # the estimator classes load (and register) on first use, not with their package
+        "import chainrule.data.tabular; assert not m._KINDS\n"  # data knows nothing of files
+        "import chainrule.saving.tabular; assert set(m._KINDS) == {'tabular'}\n"
+        # the estimator classes load (and register) on first use, not with their package,
+        # which brings the tabular kind (a TabularModel wraps an estimator)
         "import chainrule.estimators; assert set(m._KINDS) == {'tabular'}\n"
         "from chainrule.estimators import MLPClassifier\n"
         "assert set(m._KINDS) == {'tabular', 'estimator'}\n"

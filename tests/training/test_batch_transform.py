@@ -10,7 +10,7 @@ import pytest
 from trainkit import make_data, make_model, same_weights
 
 import chainrule as cr
-from chainrule.augment import MixedTargets, gaussian_noise, mixup
+from chainrule.data.augment import MixedTargets, gaussian_noise, mixup
 from chainrule.training import Trainer, load_checkpoint
 
 

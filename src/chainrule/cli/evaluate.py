@@ -62,7 +62,7 @@ def score(
     """(metrics, true values, predictions) of `model` on `frame` (see `evaluate`)."""
     from chainrule.cli.prediction import predictions
     from chainrule.cli.report import classification_metrics, regression_metrics
-    from chainrule.tabular import TabularModel, encode_target
+    from chainrule.data.tabular import TabularModel, encode_target
 
     io.require_column(frame, target, source)
     if isinstance(model, TabularModel):
@@ -166,7 +166,7 @@ def format_metrics(metrics: dict[str, Any]) -> str:
 
 
 def run(args: argparse.Namespace) -> int:
-    from chainrule.tabular import TabularModel
+    from chainrule.data.tabular import TabularModel
 
     model = io.read_model(args.model)
     frame = io.read_table(args.data, args.sep)

@@ -78,8 +78,8 @@ def fit_table(
     improved by ``tol`` for ``patience`` epochs, and the best epoch's weights are kept.
     `preprocessor`, if given, is a `TabularPreprocessor` already fitted on `train`.
     """
+    from chainrule.data.tabular import TabularModel, TabularPreprocessor
     from chainrule.estimators import MLPClassifier, MLPRegressor
-    from chainrule.tabular import TabularModel, TabularPreprocessor
 
     dtype = np.dtype(settings.get("dtype", "float32"))
     prep = preprocessor or TabularPreprocessor(categorical).fit(train)  # training rows only

@@ -157,7 +157,7 @@ def _check(meta: dict[str, Any], arrays: dict[str, Any]) -> None:
     if "classes" in fitted:
         labels_from_json(fitted.get("classes"), n_out)
     if content == "tabular":
-        from chainrule.tabular import TabularPreprocessor
+        from chainrule.data.tabular import TabularPreprocessor
 
         prep = TabularPreprocessor.from_json((meta.get("tabular") or {}).get("preprocessing"))
         if len(prep.feature_names_) != n_in:

@@ -47,7 +47,7 @@ def _columns(args: argparse.Namespace) -> dict[str, list[str]]:
     from chainrule.estimators.params import init_defaults, record_params, validate
     from chainrule.inference import Predictor
     from chainrule.saving.modelfile import read_header
-    from chainrule.tabular.serialize import tabular_model
+    from chainrule.saving.tabular import tabular_model
 
     meta, arrays = read_header(io.check_input(args.model))
     if meta.get("content") != "tabular":

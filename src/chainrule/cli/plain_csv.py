@@ -118,7 +118,7 @@ class Column:
 class Table:
     """Named columns of equal length, with the DataFrame methods prediction uses."""
 
-    __chainrule_table__ = True  # `chainrule.tabular.preprocessor.as_frame` takes it as is
+    __chainrule_table__ = True  # `chainrule.data.tabular.preprocessor.as_frame` takes it as is
 
     def __init__(self, columns: dict[str, Column], n_rows: int) -> None:
         self._columns = columns

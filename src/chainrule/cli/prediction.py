@@ -16,8 +16,8 @@ from chainrule.cli import io
 
 def numeric_matrix(frame: Any, n_features: int, names: Any, source: str) -> Any:
     """The rows of `frame` as the float matrix a bare estimator or network takes."""
-    from chainrule.tabular import first_row
-    from chainrule.tabular.columns import quote
+    from chainrule.data.tabular import first_row
+    from chainrule.data.tabular.columns import quote
 
     if names is not None:
         for name in names:
@@ -47,7 +47,7 @@ def warn_missing(frame: Any, columns: list[str], source: str) -> None:
     """Warn about empty cells in the model's input columns (filled in as in training)."""
     import warnings
 
-    from chainrule.tabular.columns import rows_text
+    from chainrule.data.tabular.columns import rows_text
 
     for name in columns:
         gaps = frame[name].isna().to_numpy() if name in frame.columns else None
@@ -74,7 +74,7 @@ def prediction_columns(
 ) -> dict[str, Any]:
     """The columns of `predictions` by name: the predictions, then any probabilities."""
     from chainrule.nn import Module
-    from chainrule.tabular import TabularModel
+    from chainrule.data.tabular import TabularModel
 
     if isinstance(model, Module):
         from chainrule.autograd import Tensor, no_grad
@@ -163,7 +163,7 @@ def model_dtype(model: Any) -> Any:
 
 def unused(model: Any, ids: list[str]) -> list[str]:
     """The ``--id`` columns that are not inputs of the model (left out of its input)."""
-    from chainrule.tabular import TabularModel
+    from chainrule.data.tabular import TabularModel
 
     if isinstance(model, TabularModel):
         return [c for c in ids if c not in model.preprocessor.input_columns]

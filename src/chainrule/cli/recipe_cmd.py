@@ -108,10 +108,10 @@ def _command(args: argparse.Namespace, report: Path) -> str:
 
 def run(args: argparse.Namespace) -> int:
     from chainrule.cli.options import names
+    from chainrule.data.tabular import TabularModel
     from chainrule.recipe.report import write_report
     from chainrule.recipe.workflow import run_recipe
     from chainrule.saving.modelfile import save
-    from chainrule.tabular import TabularModel
 
     if args.cv < 2:
         raise ValueError(f"--cv must be at least 2, got {args.cv}")

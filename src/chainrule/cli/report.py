@@ -18,8 +18,8 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.plot_style import styled
 from chainrule.saving.atomic import atomic_open
+from chainrule.viz.plot_style import styled
 
 __all__ = [
     "classification_metrics",
@@ -156,7 +156,7 @@ def _two_axes() -> Any:
 
 
 def _write_figure(path: Path, ax: Any) -> None:
-    from chainrule.plot_style import png_bytes
+    from chainrule.viz.plot_style import png_bytes
 
     with atomic_open(path) as f:
         f.write(png_bytes(ax.figure))
@@ -188,7 +188,7 @@ def write_report(
     regression, say that the loss is in standardized target units (the network learns
     (y − mean) / sd).
     """
-    from chainrule.plotting import plot_confusion_matrix, plot_history, plot_residuals
+    from chainrule.viz.plotting import plot_confusion_matrix, plot_history, plot_residuals
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)
@@ -259,7 +259,7 @@ def write_evaluation_report(
     (classification) or ``residuals.png`` (regression: y − ŷ against ŷ) of `y_true` /
     `y_pred`, titled after `title` (the data).
     """
-    from chainrule.plotting import plot_confusion_matrix, plot_residuals
+    from chainrule.viz.plotting import plot_confusion_matrix, plot_residuals
 
     out = Path(folder)
     out.mkdir(parents=True, exist_ok=True)

@@ -117,7 +117,7 @@ def prepare(args: argparse.Namespace) -> Prepared:
     """Read, check and split the data (ValueError naming any problem)."""
     from chainrule.cli.fitting import split_rows
     from chainrule.cli.options import names
-    from chainrule.tabular import TabularPreprocessor
+    from chainrule.data.tabular import TabularPreprocessor
 
     features, y, target, source, task = io.load_data(args, default="digits")
     train, val = split_rows(len(features), y, task, args.validation_fraction, args.seed)
@@ -132,9 +132,9 @@ def run(args: argparse.Namespace) -> int:
     from chainrule.cli import summary
     from chainrule.cli.fitting import fit_table
     from chainrule.cli.options import estimator_kwargs, names, run_settings
+    from chainrule.data.tabular import TabularPreprocessor
     from chainrule.saving.atomic import remove_stale_temporaries
     from chainrule.saving.modelfile import save
-    from chainrule.tabular import TabularPreprocessor
 
     out = Path(args.out) if args.out else io.DEFAULT_DIR / "model.chainrule"
     report = args.report or (str(io.DEFAULT_DIR / "report") if args.data is None else None)

@@ -37,6 +37,9 @@ if TYPE_CHECKING:
     from chainrule.estimators.neuralnet import NeuralNetClassifier, NeuralNetRegressor
     from chainrule.estimators.regressor import MLPRegressor
 
+# A TabularModel wraps these estimators: its kind registers with theirs.
+from chainrule.saving import tabular as _tabular  # noqa: F401
+
 __all__ = ["MLPClassifier", "MLPRegressor", "NeuralNetClassifier", "NeuralNetRegressor"]
 
 _LAZY = {

@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.augment import AUGMENTATIONS, get_augmentation
+from chainrule.data.augment import AUGMENTATIONS, get_augmentation
 from chainrule.optim.schedules import SCHEDULES
 
 # The lecture's nonlinearities (σ in z = σ(a)) plus the leaky ReLU.

@@ -87,7 +87,7 @@ class ModelSummary:
     __repr__ = __str__
 
     def _repr_html_(self) -> str:
-        from chainrule._html import html_table
+        from chainrule.viz.html import html_table
 
         rows = [
             [name, shape, r.params]

@@ -196,7 +196,7 @@ def onnx_inputs(model: Any, frame: Any) -> dict[str, Any]:
     Numeric columns as float32 arrays (NaN where missing), categorical ones as category
     text (the empty string where missing), each of shape (n_rows, 1), keyed by column name.
     """
-    from chainrule.tabular import TabularModel
+    from chainrule.data.tabular import TabularModel
 
     if not isinstance(model, TabularModel):
         raise ValueError("onnx_inputs needs a model trained by 'chainrule train'")

@@ -41,8 +41,8 @@ def leaves(module: Any) -> list[Any]:
 
 def parts(model: Any) -> tuple[Any, Any, Any]:
     """(TabularModel or None, estimator or None, network) of `model`."""
+    from chainrule.data.tabular import TabularModel
     from chainrule.nn import Module
-    from chainrule.tabular import TabularModel
 
     if isinstance(model, TabularModel):
         return model, model.estimator, model.estimator.model_

@@ -95,8 +95,8 @@ def onnx_inputs(prep: Any, frame: Any) -> dict[str, Any]:
     Numeric columns as float32 (NaN where missing), categorical ones as category text
     (the empty string where missing), each of shape (n_rows, 1).
     """
-    from chainrule.tabular.columns import category_text, to_numbers
-    from chainrule.tabular.preprocessor import as_frame
+    from chainrule.data.tabular.columns import category_text, to_numbers
+    from chainrule.data.tabular.preprocessor import as_frame
 
     frame = as_frame(frame)
     feed = {}

@@ -23,7 +23,7 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from chainrule.augment import gaussian_noise, mixup, random_shift
+from chainrule.data.augment import gaussian_noise, mixup, random_shift
 
 # Imported eagerly (they need only NumPy at import): a function named like its module
 # (summarize, baselines, lr_find, tune) must be bound here, after its module, or the

@@ -8,12 +8,12 @@ from typing import Any
 
 import numpy as np
 
-# The recipe draws its figures as chainrule.plotting does: pyplot-free, no global state.
-from chainrule.plotting import _axes as axes  # noqa: F401
+# One rule for the task: the command line's (`chainrule.data.tabular.infer_task`).
+from chainrule.data.tabular.target import TASKS, task_of_numbers
 from chainrule.rng import as_generator
 
-# One rule for the task: the command line's (`chainrule.tabular.infer_task`).
-from chainrule.tabular.target import TASKS, task_of_numbers
+# The recipe draws its figures as chainrule.viz.plotting does: pyplot-free, no global state.
+from chainrule.viz.plotting import _axes as axes  # noqa: F401
 
 
 def infer_task(y: Any) -> str:

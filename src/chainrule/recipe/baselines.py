@@ -109,7 +109,7 @@ def baselines(
     if X.dtype.kind not in "iufb":
         raise ValueError(
             f"X must be numeric, got dtype {X.dtype}: encode categorical columns first "
-            "(e.g. chainrule.tabular.TabularPreprocessor or OneHotEncoder)"
+            "(e.g. chainrule.data.tabular.TabularPreprocessor or OneHotEncoder)"
         )
     if len(X) != len(y):
         raise ValueError(f"X has {len(X)} rows but y has {len(y)}")

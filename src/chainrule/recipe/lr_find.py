@@ -22,10 +22,10 @@ from typing import Any
 import numpy as np
 
 from chainrule.errors import TrainingDiverged
-from chainrule.plot_style import BEST, TRAIN, styled
 from chainrule.recipe._common import axes, fmt, positive_int, require_mlp, require_sklearn
 from chainrule.recipe.overfit import mlp_step
 from chainrule.training import Callback
+from chainrule.viz.plot_style import BEST, TRAIN, styled
 
 __all__ = ["LRFindResult", "lr_find"]
 

@@ -20,7 +20,6 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.plot_style import BEST, TRAIN, integer_ticks, styled
 from chainrule.recipe._common import (
     axes,
     fmt,
@@ -31,6 +30,7 @@ from chainrule.recipe._common import (
 )
 from chainrule.recipe.summarize import UNIT_SCALE
 from chainrule.training import Callback
+from chainrule.viz.plot_style import BEST, TRAIN, integer_ticks, styled
 
 __all__ = ["OverfitResult", "overfit_batch"]
 

@@ -18,10 +18,10 @@ from typing import Any
 import numpy as np
 
 from chainrule._version import __version__
-from chainrule.plot_style import BEST, MUTED, TRAIN, png_bytes, style_context
 from chainrule.recipe._common import fmt, markdown_table
 from chainrule.recipe.workflow import RecipeResult
 from chainrule.saving.atomic import atomic_open
+from chainrule.viz.plot_style import BEST, MUTED, TRAIN, png_bytes, style_context
 
 __all__ = ["Figures", "write_bytes", "write_report"]
 
@@ -90,7 +90,7 @@ def _baselines_plot(rows: list[dict[str, Any]], metric: str) -> Any:
 
 
 def _final_plot(final: Any, units: bool = False) -> Any:
-    from chainrule.plotting import plot_history
+    from chainrule.viz.plotting import plot_history
 
     def draw(ax: Any) -> None:
         history = final.history_.history
@@ -133,7 +133,7 @@ def _ensemble_plot(members: list[float], ensemble: float, metric: str) -> Any:
 
 
 def _errors_plot(result: RecipeResult) -> Any:
-    from chainrule.plotting import plot_confusion_matrix, plot_residuals
+    from chainrule.viz.plotting import plot_confusion_matrix, plot_residuals
 
     def draw(ax: Any) -> None:
         if result.task == "classification":

@@ -14,9 +14,9 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.plot_style import BEST, MUTED, TRAIN, styled
 from chainrule.recipe import _columns as col
 from chainrule.recipe._common import axes, check_task, fmt, markdown_table
+from chainrule.viz.plot_style import BEST, MUTED, TRAIN, styled
 
 __all__ = ["Summary", "summarize"]
 

@@ -10,9 +10,9 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.plot_style import BEST, MUTED, TRAIN, integer_ticks, styled
 from chainrule.recipe._common import axes, markdown_table, text_table
 from chainrule.recipe._trial import TrialOutcome
+from chainrule.viz.plot_style import BEST, MUTED, TRAIN, integer_ticks, styled
 
 __all__ = ["TuneResult", "trial_row"]
 
@@ -108,7 +108,7 @@ class TuneResult:
 
     def _repr_html_(self, top: int = 10) -> str:
         """Notebook display: the search in a sentence, the best parameters, the best trials."""
-        from chainrule._html import html_table
+        from chainrule.viz.html import html_table
 
         summary, ((p_header, p_rows), (header, rows)) = self._tables(top)
         head = "<p>" + html.escape(summary).format(best=f"<b>{self.best_score_:.4f}</b>") + "</p>"

@@ -6,7 +6,7 @@ has seen. The command ``chainrule recipe`` runs this and writes the report
 (`chainrule.recipe.report.write_report`).
 
 Preprocessing is learned on the training rows only: a DataFrame goes through
-`chainrule.tabular.TabularPreprocessor` (numeric columns standardized, text one-hot
+`chainrule.data.tabular.TabularPreprocessor` (numeric columns standardized, text one-hot
 encoded, gaps filled), an array is standardized column by column. A regression target is
 standardized too (the network's loss works on y's scale); scores are R², which that does not
 change, and errors are reported back in the target's units.
@@ -79,7 +79,7 @@ def _split(y: np.ndarray, task: str, fraction: float, seed: int) -> tuple[np.nda
 def _preprocess(X: Any, train: np.ndarray, test: np.ndarray, categorical: Any) -> tuple[Any, ...]:
     """(X_train, X_test, preprocessor or None, feature names) learned on the training rows."""
     if hasattr(X, "columns") and hasattr(X, "iloc"):
-        from chainrule.tabular import TabularPreprocessor
+        from chainrule.data.tabular import TabularPreprocessor
 
         prep = TabularPreprocessor(categorical).fit(X.iloc[train])
         X_test = prep.transform(X.iloc[test], unknown="ignore")

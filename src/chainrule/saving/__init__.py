@@ -6,7 +6,8 @@
 - `modelspec`: a network as JSON (layer types from a fixed table) and back;
 - `labels`: class labels as JSON and back;
 - `modelfile`: `save` / `load`, with a registry that the estimators and the tabular models
-  fill when they are imported.
+  fill when they are imported;
+- `tabular`: how the command line's `TabularModel` (`chainrule.data.tabular`) is stored.
 
 This package sits above `nn/` and `optim/` and below `training/` (whose checkpoints are
 archives); the submodules are imported where they are used.

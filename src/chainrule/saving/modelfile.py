@@ -12,8 +12,9 @@ holds everything else::
 
 Each kind of content other than a bare network registers its own (de)serializer with
 `register_kind` when its package is imported: `chainrule.estimators` the estimators,
-`chainrule.tabular` the command line's `TabularModel`. Loading imports the package for a
-content from a fixed table (`_PROVIDERS`), never a module the file names.
+`chainrule.saving.tabular` the command line's `TabularModel` (imported by the estimators).
+Loading imports the package for a content from a fixed table (`_PROVIDERS`), never a module
+the file names.
 
 Loading executes no code from the file: no pickle anywhere, the estimator class and every
 layer type are looked up in fixed tables, and every field is checked. Anything wrong with the
@@ -53,7 +54,7 @@ MODEL_KIND = "chainrule-model"
 MODEL_VERSION = 1
 ESTIMATOR_NETWORK = "estimator.model."  # array-name prefix of an estimator's network
 # The package that registers each content kind: `load` imports it from this table only.
-_PROVIDERS = {"estimator": "chainrule.estimators.serialize", "tabular": "chainrule.tabular"}
+_PROVIDERS = {"estimator": "chainrule.estimators.serialize", "tabular": "chainrule.saving.tabular"}
 
 
 class _Kind(NamedTuple):

@@ -78,7 +78,7 @@ class History:
 
     def _repr_html_(self) -> str:
         """A table in notebooks: one row per epoch (the first and last few of a long run)."""
-        from chainrule._html import html_table
+        from chainrule.viz.html import html_table
 
         keys = list(self.history)
         rows = [[e + 1, *(self.history[k][i] for k in keys)] for i, e in enumerate(self.epoch)]

@@ -1,4 +1,5 @@
-"""The training loop's inputs: checked arrays in the model's dtype, the validation split, seeds."""
+"""What `Trainer.fit` makes of its arguments: arrays in the model's dtype, the validation part,
+the training rows, the shuffling generator. The checks themselves are `chainrule.data`'s."""
 
 from __future__ import annotations
 
@@ -9,7 +10,8 @@ import numpy as np
 import numpy.typing as npt
 
 from chainrule import rng as _rng
-from chainrule.data import check_array, check_finite, is_sparse, n_rows, split_indices
+from chainrule.data.arrays import check_fit_arrays, is_sparse, n_rows
+from chainrule.data.splits import split_indices
 
 Array = npt.NDArray[Any]
 Part = tuple[Array | None, ...]
@@ -18,34 +20,8 @@ Part = tuple[Array | None, ...]
 def check_data(
     model: Any, X: Any, y: Any, w: Any = None, prefix: str = ""
 ) -> tuple[Array, Array, Array | None]:
-    """X, y and sample weights checked (ValueError naming the problem) and converted: X, float
-    targets and weights to the dtype of the model's parameters, so no step mixes precisions."""
-    dtype = param_dtype(model)
-    if is_sparse(X):  # kept sparse (CSR): the batches are densified one at a time
-        X = X.tocsr().astype(dtype, copy=False)
-        if X.shape[0] == 0:
-            raise ValueError(f"{prefix}X is empty (0 samples)")
-        check_finite(X.data, f"{prefix}X (its stored values)")
-    else:
-        X = check_array(X, f"{prefix}X")
-    y = check_array(y, f"{prefix}y")
-    n = n_rows(X)
-    if len(y) != n:
-        raise ValueError(f"{prefix}X has {n} samples but {prefix}y has {len(y)}")
-    if X.dtype != dtype:
-        X = X.astype(dtype)
-    if y.dtype.kind == "f" and y.dtype != dtype:
-        y = y.astype(dtype)
-    if w is not None:
-        w = check_array(w, f"{prefix}sample_weight")
-        if w.shape != (n,):
-            raise ValueError(
-                f"{prefix}sample_weight must have one entry per sample, shape ({n},); got {w.shape}"
-            )
-        if np.any(w < 0):
-            raise ValueError(f"{prefix}sample_weight must be non-negative")
-        w = w.astype(dtype, copy=False)
-    return X, y, w
+    """`check_fit_arrays` in the dtype of the model's parameters."""
+    return check_fit_arrays(X, y, w, param_dtype(model), prefix)
 
 
 def check_rows(rows: Any, n: int, validation_split: float) -> Array:

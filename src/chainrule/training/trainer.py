@@ -19,9 +19,9 @@ import numpy as np
 import numpy.typing as npt
 
 from chainrule import rng as _rng
-from chainrule.augment import MixedTargets
 from chainrule.autograd import Tensor, no_grad
 from chainrule.data import check_batch_size, chunk_rows, iter_batches, n_batches, n_rows
+from chainrule.data.augment import MixedTargets
 from chainrule.errors import TrainingDiverged
 from chainrule.training.callbacks import Callback, LearningRateScheduler
 from chainrule.training.checkpoint import load_checkpoint, restore_trainer, trainer_state

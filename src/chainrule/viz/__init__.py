@@ -1,4 +1,14 @@
-"""Pictures of the computational graph (`draw_graph`), drawn with no system dependency.
+"""Pictures: the computational graph, training figures, notebook tables.
+
+- `graph` (with `layout`, `svg`, `mpl`, `style`): the computational graph, below;
+- `plotting` (public as `chainrule.plotting`): learning curves, confusion matrix, residuals;
+- `plot_style`: the one look of every figure the library draws;
+- `html`: the HTML tables that notebooks show (``_repr_html_``).
+
+Only `graph` is imported with this package; the others import what they need (matplotlib)
+inside their functions, so `html` serves the layers below without weight.
+
+Pictures of the computational graph (`draw_graph`), drawn with no system dependency.
 
 `draw_graph(t)` returns a `DotGraph`: the Graphviz DOT text of the graph behind `t` (a ``str``,
 so printing it gives the DOT text) that also renders itself: ``.render("g.svg")`` writes SVG

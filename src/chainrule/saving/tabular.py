@@ -2,8 +2,10 @@
 
 Its estimator is stored as the estimator kind stores it (`chainrule.estimators.serialize`),
 beside a ``"tabular"`` record: the task, the target's name and mapping, the preprocessing
-(`TabularPreprocessor.to_json`) and the run's info. Importing `chainrule.tabular` registers
-this kind with `chainrule.saving.modelfile`.
+(`TabularPreprocessor.to_json`) and the run's info. Importing this module registers the kind
+with `chainrule.saving.modelfile`; `chainrule.estimators` does (a `TabularModel` wraps one of
+its estimators, so none can be saved before they are imported), and `load` imports it for a
+file of this kind. The model itself lives in `chainrule.data.tabular`, below this package.
 """
 
 from __future__ import annotations
@@ -11,9 +13,9 @@ from __future__ import annotations
 import math
 from typing import Any
 
+from chainrule.data.tabular.model import TabularModel
+from chainrule.data.tabular.preprocessor import TabularPreprocessor
 from chainrule.saving.modelfile import describe_kind, rebuild_kind, register_kind
-from chainrule.tabular.model import TabularModel
-from chainrule.tabular.preprocessor import TabularPreprocessor
 
 __all__ = ["check_target_mapping", "tabular_model"]
 

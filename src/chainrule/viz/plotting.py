@@ -4,7 +4,7 @@ matplotlib is an optional extra (``pip install "chainrule[plot]"``) and is impor
 these functions. Each draws into `ax` when given (so it fits into a user's own figure) and
 otherwise into a new `matplotlib.figure.Figure` made without pyplot, which changes no global
 state: no backend is switched and no window opens. Save it with ``ax.figure.savefig(path)``.
-All of them use the shared style of `chainrule.plot_style`.
+All of them use the shared style of `chainrule.viz.plot_style`.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from chainrule.plot_style import BEST, MUTED, TRAIN, VALIDATION, integer_ticks, new_axes, styled
+from chainrule.viz.plot_style import BEST, MUTED, TRAIN, VALIDATION, integer_ticks, new_axes, styled
 
 __all__ = ["plot_confusion_matrix", "plot_history", "plot_residuals"]
 

@@ -9,7 +9,7 @@ import pytest
 
 pd = pytest.importorskip("pandas")
 
-from chainrule.tabular import (  # noqa: E402
+from chainrule.data.tabular import (  # noqa: E402
     TabularModel,
     TabularPreprocessor,
     encode_target,
@@ -189,8 +189,8 @@ def test_tabular_model_maps_regression_outputs_back():
 def test_the_recipe_and_the_command_line_infer_the_same_task() -> None:
     import pandas as pd
 
+    from chainrule.data.tabular import infer_task
     from chainrule.recipe._common import infer_task as recipe_task
-    from chainrule.tabular import infer_task
 
     rng = np.random.default_rng(0)
     cases = [

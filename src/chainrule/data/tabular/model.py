@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainrule.tabular.preprocessor import TabularPreprocessor
-from chainrule.tabular.target import TASKS
+from chainrule.data.tabular.preprocessor import TabularPreprocessor
+from chainrule.data.tabular.target import TASKS
 
 Array = npt.NDArray[Any]
 

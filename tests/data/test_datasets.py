@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from chainrule.datasets import pattern_templates, shifted_patterns
+from chainrule.data.datasets import pattern_templates, shifted_patterns
 
 
 def test_each_signal_holds_its_template_somewhere_scaled():

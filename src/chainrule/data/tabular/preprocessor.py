@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainrule.tabular.columns import (
+from chainrule.data.tabular.columns import (
     category_text,
     first_row,
     looks_numeric,

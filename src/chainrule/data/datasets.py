@@ -1,15 +1,33 @@
-"""Small synthetic data sets for the tutorials and tests: `shifted_patterns`, 1-d signals
-whose class is a shape that can appear anywhere along the signal."""
+"""Data sets for the tutorials, tests and the command line.
+
+- `shifted_patterns`: generated 1-d signals whose class is a shape that can appear anywhere
+  along the signal (NumPy only);
+- `load_digits_frame`, `load_breast_cancer_frame`: scikit-learn's bundled real tables as
+  pandas DataFrames with a named target column (what ``chainrule train`` uses without DATA).
+"""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 
 from chainrule.rng import Seed, as_generator
 
-__all__ = ["PATTERN_NAMES", "pattern_templates", "shifted_patterns"]
+__all__ = [
+    "BREAST_CANCER_TARGET",
+    "DIGITS_TARGET",
+    "PATTERN_NAMES",
+    "load_breast_cancer_frame",
+    "load_digits_frame",
+    "pattern_templates",
+    "shifted_patterns",
+]
 
 PATTERN_NAMES = ("bump", "dip", "up-down", "double bump")
+# The target columns of the bundled tables.
+DIGITS_TARGET = "digit"
+BREAST_CANCER_TARGET = "diagnosis"
 
 
 def pattern_templates(width: int = 11) -> np.ndarray:
@@ -58,3 +76,22 @@ def shifted_patterns(
     cols = start[:, None] + np.arange(width)
     X[np.arange(n_samples)[:, None], cols] += amplitude[:, None] * templates[y]
     return X[:, None, :].astype(np.float32), y.astype(np.int64)
+
+
+def load_digits_frame() -> Any:
+    """scikit-learn's bundled digits: 1797 images of 8×8 pixels (0–16) and their digit."""
+    from sklearn.datasets import load_digits
+
+    bunch = load_digits(as_frame=True)
+    frame = bunch.frame.rename(columns={"target": DIGITS_TARGET})
+    return frame
+
+
+def load_breast_cancer_frame() -> Any:
+    """scikit-learn's breast cancer data: 569 tumours, 30 measurements, the diagnosis."""
+    from sklearn.datasets import load_breast_cancer
+
+    bunch = load_breast_cancer(as_frame=True)
+    frame = bunch.frame.drop(columns=["target"])
+    frame[BREAST_CANCER_TARGET] = bunch.target_names[bunch.target.to_numpy()]
+    return frame

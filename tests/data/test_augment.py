@@ -7,7 +7,7 @@ from functools import partial
 import numpy as np
 import pytest
 
-from chainrule.augment import (
+from chainrule.data.augment import (
     MixedTargets,
     compose,
     expand,

@@ -1,4 +1,4 @@
-"""Minibatch iteration (the three gradient-descent regimes) and validation splits."""
+"""Minibatch iteration: the three gradient-descent regimes, shuffling, sparse rows."""
 
 from __future__ import annotations
 
@@ -12,11 +12,8 @@ from hypothesis import strategies as st
 import chainrule as cr
 from chainrule.data import (
     batch_indices,
-    check_arrays,
     minibatches,
     n_batches,
-    split_indices,
-    train_val_split,
 )
 
 
@@ -119,30 +116,7 @@ def test_no_shuffling_keeps_order_and_draws_nothing():
     assert gen.bit_generator.state == state
 
 
-# ---------------------------------------------------------------------- validation
-@pytest.mark.parametrize(
-    ("arrays", "message"),
-    [
-        ((np.zeros((3, 2)), np.zeros(4)), "inconsistent numbers of samples"),
-        ((np.zeros((0, 2)), np.zeros(0)), "empty"),
-        ((np.array([[1.0, np.nan]]), np.zeros(1)), r"NaN at index \(0, 1\)"),
-        ((np.array([[1.0], [np.inf]]), np.zeros(2)), "infinite"),
-        ((np.array([["a", "b"]]), np.zeros(1)), "must be numeric"),
-        ((np.float64(3.0), np.zeros(1)), "scalar"),
-    ],
-)
-def test_bad_data_raises_value_error_naming_the_problem(arrays, message):
-    with pytest.raises(ValueError, match=message):
-        check_arrays(*arrays)
-
-
-def test_nan_far_into_a_large_array_is_found_and_located():
-    X = np.zeros((100_000, 3), dtype=np.float32)
-    X[91_234, 2] = np.nan
-    with pytest.raises(ValueError, match=r"X contains NaN at index \(91234, 2\)"):
-        check_arrays(X, np.zeros(len(X)))
-
-
+# ---------------------------------------------------------------------- bad arguments
 @pytest.mark.parametrize("batch_size", [0, -1, 2.5, True, "8"])
 def test_bad_batch_size_raises_at_the_call(batch_size):
     X, y = _data()
@@ -153,90 +127,6 @@ def test_bad_batch_size_raises_at_the_call(batch_size):
 def test_mismatched_lengths_raise_before_iterating():
     with pytest.raises(ValueError, match="array 0 has 3, array 1 has 2"):
         minibatches((np.zeros(3), np.zeros(2)), 1)
-
-
-# ---------------------------------------------------------------------- splits
-def test_split_sizes_are_disjoint_and_cover():
-    X, y = _data(25)
-    X_tr, X_va, y_tr, y_va = train_val_split(X, y, 0.2, rng=0)
-    assert (len(X_tr), len(X_va)) == (20, 5)
-    assert sorted(np.concatenate([y_tr, y_va])) == list(range(25))
-    np.testing.assert_array_equal(X_va, X[y_va])
-
-
-def test_split_rounding_is_ceil_without_float_noise():
-    assert len(split_indices(10, 0.7, rng=0)[1]) == 7  # 0.7 * 10 = 7.000000000000001
-    assert len(split_indices(10, 0.25, rng=0)[1]) == 3
-
-
-def test_unshuffled_split_holds_out_the_last_rows():
-    X, y = _data(10)
-    _, _, y_tr, y_va = train_val_split(X, y, 0.3, shuffle=False)
-    assert list(y_va) == [7, 8, 9] and list(y_tr) == list(range(7))
-
-
-def test_split_is_reproducible():
-    X, y = _data(30)
-    a = train_val_split(X, y, 0.3, rng=4)[3]
-    assert np.array_equal(a, train_val_split(X, y, 0.3, rng=4)[3])
-    assert not np.array_equal(a, train_val_split(X, y, 0.3, rng=5)[3])
-
-
-def test_stratified_split_keeps_class_ratios():
-    y = np.repeat([0, 1, 2], [50, 30, 20])
-    X = np.arange(100, dtype=np.float64).reshape(-1, 1)
-    _, X_va, y_tr, y_va = train_val_split(X, y, 0.2, stratify=True, rng=0)
-    assert list(np.bincount(y_va)) == [10, 6, 4]
-    assert list(np.bincount(y_tr)) == [40, 24, 16]
-    np.testing.assert_array_equal(y[X_va[:, 0].astype(int)], y_va)
-    # An unstratified split of the same data usually misses these proportions.
-    misses = sum(
-        list(np.bincount(train_val_split(X, y, 0.2, rng=s)[3], minlength=3)) != [10, 6, 4]
-        for s in range(20)
-    )
-    assert misses > 10
-
-
-@given(
-    counts=st.lists(st.integers(2, 40), min_size=2, max_size=5),
-    fraction=st.floats(0.05, 0.95),
-    seed=st.integers(0, 1000),
-)
-def test_stratified_shares_are_within_one_of_exact(counts, fraction, seed):
-    y = np.repeat(np.arange(len(counts)), counts)
-    n = len(y)
-    n_val = math.ceil(fraction * n - 1e-9)
-    if not 1 <= n_val <= n - 1:
-        return
-    train, val = split_indices(n, fraction, labels=y, rng=seed)
-    assert len(np.intersect1d(train, val)) == 0 and len(train) + len(val) == n
-    got = np.bincount(y[val], minlength=len(counts))
-    exact = np.array(counts) * n_val / n
-    assert np.all(np.abs(got - exact) < 1 + 1e-9)
-    assert np.all(np.bincount(y[train], minlength=len(counts)) >= 1)
-
-
-def test_stratified_split_of_one_hot_targets():
-    y = np.eye(2)[np.repeat([0, 1], [8, 4])]
-    _, _, _, y_va = train_val_split(np.zeros((12, 1)), y, 0.25, stratify=True, rng=0)
-    assert list(y_va.sum(axis=0)) == [2, 1]
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "message"),
-    [
-        ({"fraction": 0.0}, "between 0 and 1"),
-        ({"fraction": 1.0}, "between 0 and 1"),
-        ({"fraction": "0.2"}, "must be a number"),
-        ({"fraction": 1e-12}, "both need at least one"),
-        ({"fraction": 0.99}, "both need at least one"),
-        ({"fraction": 0.5, "stratify": True}, "at least 2 samples of every class"),
-    ],
-)
-def test_bad_split_arguments(kwargs, message):
-    X, y = np.zeros((10, 1)), np.array([0] * 9 + [1])
-    with pytest.raises(ValueError, match=message):
-        train_val_split(X, y, **kwargs)
 
 
 @pytest.mark.parametrize("shuffle", [False, True])

@@ -7,11 +7,11 @@ import pytest
 
 pytest.importorskip("matplotlib")
 
-from chainrule import plot_style
-from chainrule.plotting import plot_confusion_matrix, plot_history
 from chainrule.recipe._trial import TrialOutcome
 from chainrule.recipe.report import _ensemble_plot
 from chainrule.recipe.tune_result import TuneResult
+from chainrule.viz import plot_style
+from chainrule.viz.plotting import plot_confusion_matrix, plot_history
 
 HISTORY = {"loss": [1.0, 0.6, 0.4, 0.35], "val_loss": [1.1, 0.7, 0.6, 0.65]}
 
@@ -99,17 +99,17 @@ def test_png_bytes_are_reproducible() -> None:
 
 
 def test_reports_name_the_loss_mark_the_kept_epoch_and_the_units(monkeypatch, tmp_path) -> None:
-    import chainrule.plotting
+    import chainrule.viz.plotting
     from chainrule.cli.report import write_report
 
     calls = []
-    original = chainrule.plotting.plot_history
+    original = chainrule.viz.plotting.plot_history
 
     def spy(*args, **kwargs):
         calls.append(kwargs)
         return original(*args, **kwargs)
 
-    monkeypatch.setattr(chainrule.plotting, "plot_history", spy)
+    monkeypatch.setattr(chainrule.viz.plotting, "plot_history", spy)
     metrics = {"train": {}, "validation": None, "best_epoch": 3}
     y = np.array([1.0, 2.0, 3.0])
     write_report(

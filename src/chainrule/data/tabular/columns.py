@@ -17,6 +17,9 @@ Array = npt.NDArray[Any]
 MAX_MAGNITUDE = 1e100
 # Error messages quote at most this many characters of a cell.
 QUOTE_LIMIT = 80
+# An identifier is only told from a feature given enough rows (a few all-distinct small
+# integers are common in a tiny table).
+ID_MIN_ROWS = 20
 
 
 def quote(value: Any, limit: int = QUOTE_LIMIT) -> str:
@@ -110,3 +113,29 @@ def looks_numeric(series: Any, label: str, hint: str = "--categorical to treat i
             f"is mostly numbers; fix the value, or pass {hint})"
         )
     return False
+
+
+def id_columns(frame: Any) -> list[Any]:
+    """Columns of integers or text whose values are all different (identifiers, names).
+
+    Such a column cannot generalize: one-hot encoded it gives a category per row, and as a
+    number (a row counter) it ranks rows by when they were recorded. Floats are not
+    identifiers: continuous measurements are all different as a rule.
+    """
+    n = len(frame)
+    if n < ID_MIN_ROWS:
+        return []
+    found = []
+    for name in frame.columns:
+        values = frame[name]
+        if values.dtype.kind == "f" or values.dtype.kind == "b" or values.isna().any():
+            continue
+        if values.dtype.kind == "O":
+            import pandas as pd
+
+            # Mostly numbers with some text is a typo the preprocessing reports, not an ID.
+            if pd.to_numeric(values, errors="coerce").notna().mean() > 0.5:
+                continue
+        if values.nunique() == n:
+            found.append(name)
+    return found

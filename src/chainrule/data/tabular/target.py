@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from chainrule.tabular.columns import is_numeric, looks_numeric, quote, rows_text, to_numbers
+from chainrule.data.tabular.columns import is_numeric, looks_numeric, quote, rows_text, to_numbers
 
 Array = npt.NDArray[Any]
 

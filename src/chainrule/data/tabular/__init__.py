@@ -12,15 +12,14 @@ words and gaps. `TabularPreprocessor` learns, from the training table,
 `TabularModel` is that preprocessing, an `MLPClassifier` / `MLPRegressor`, and the target's
 own mapping (class labels, or the regression target's μ and s), so that it takes raw rows and
 answers in the original label values. Everything here is JSON (`to_json` / `from_json`):
-`chainrule.saving.modelfile` stores it without pickle (see `tabular.serialize`). pandas is
-needed to fit and transform.
+`cr.save` stores it without pickle (`chainrule.saving.tabular`; this package knows nothing of
+files, and takes the estimator duck-typed). pandas is needed to fit and transform.
 """
 
-from chainrule.tabular import serialize as _serialize  # noqa: F401  (registers with cr.save)
-from chainrule.tabular.columns import first_row
-from chainrule.tabular.model import TabularModel
-from chainrule.tabular.preprocessor import TabularPreprocessor
-from chainrule.tabular.target import TASKS, encode_target, infer_task
+from chainrule.data.tabular.columns import first_row
+from chainrule.data.tabular.model import TabularModel
+from chainrule.data.tabular.preprocessor import TabularPreprocessor
+from chainrule.data.tabular.target import TASKS, encode_target, infer_task
 
 __all__ = [
     "TASKS",
