@@ -5,9 +5,9 @@ baseline so that drift of a shared machine hits both alike; the median of each i
 ``chainrule --help``, ``chainrule train --help``, ``chainrule info MODEL`` and ``chainrule
 predict MODEL DATA`` (a model written by ``chainrule train``, a plain CSV file) import neither
 scikit-learn nor pandas: predict reads the file with the standard library
-(`chainrule.cli.plain_csv`) and the network with `chainrule.inference`, and falls back to
-pandas and scikit-learn only where those could answer differently. The aim for ``info`` and
-``predict`` is under 3x the baseline. No assertions: this is a report.
+(`chainrule.data.plain_csv`) and the network with `chainrule.estimators.inference`, and
+falls back to pandas and scikit-learn only where those could answer differently. The aim for
+``info`` and ``predict`` is under 3x the baseline. No assertions: this is a report.
 
     .venv/bin/python benchmarks/cli_startup.py [--repeats 7]
 """

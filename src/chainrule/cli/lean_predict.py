@@ -2,9 +2,10 @@
 
 A model written by ``chainrule train`` (a `TabularModel`) and a plain CSV file are all that
 most predictions involve, yet importing pandas and scikit-learn would take most of the
-command's time. Here the model file's estimator record becomes a `chainrule.inference.Predictor`
+command's time. Here the model file's estimator record becomes a
+`chainrule.estimators.inference.Predictor`
 (the estimators' own prediction code, without their scikit-learn base class), the table is
-read by `chainrule.cli.plain_csv`, and the rows go through the same `TabularModel`,
+read by `chainrule.data.plain_csv`, and the rows go through the same `TabularModel`,
 preprocessing and output helpers (`chainrule.cli.prediction`) as in
 `chainrule.cli.predict.run_full`.
 
@@ -24,7 +25,8 @@ from io import StringIO
 
 import numpy as np
 
-from chainrule.cli import io, plain_csv, prediction
+from chainrule.cli import io, prediction
+from chainrule.data import plain_csv
 
 __all__ = ["run"]
 
@@ -44,8 +46,8 @@ def run(args: argparse.Namespace) -> bool:
 
 def _columns(args: argparse.Namespace) -> dict[str, list[str]]:
     from chainrule.cli.options import names
+    from chainrule.estimators.inference import Predictor
     from chainrule.estimators.params import init_defaults, record_params, validate
-    from chainrule.inference import Predictor
     from chainrule.saving.modelfile import read_header
     from chainrule.saving.tabular import tabular_model
 

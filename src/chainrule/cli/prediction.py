@@ -1,7 +1,7 @@
 """What ``chainrule predict`` writes for a model and a table, shared by its two paths.
 
 `chainrule.cli.predict.run_full` (pandas, `chainrule.load`) and `chainrule.cli.lean_predict`
-(the standard library, `chainrule.inference`) both turn rows into output columns here; so
+(the standard library, `chainrule.estimators.inference`) both turn rows into output columns here; so
 does ``chainrule evaluate``.
 """
 
@@ -73,8 +73,8 @@ def prediction_columns(
     model: Any, frame: Any, *, proba: bool, unknown: str, source: str
 ) -> dict[str, Any]:
     """The columns of `predictions` by name: the predictions, then any probabilities."""
-    from chainrule.nn import Module
     from chainrule.data.tabular import TabularModel
+    from chainrule.nn import Module
 
     if isinstance(model, Module):
         from chainrule.autograd import Tensor, no_grad

@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from chainrule.estimators.regressor import MLPRegressor
 
 # A TabularModel wraps these estimators: its kind registers with theirs.
-from chainrule.saving import tabular as _tabular  # noqa: F401
+from chainrule.saving import tabular as _tabular  # noqa: E402, F401
 
 __all__ = ["MLPClassifier", "MLPRegressor", "NeuralNetClassifier", "NeuralNetRegressor"]
 

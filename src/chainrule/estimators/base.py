@@ -24,8 +24,7 @@ from sklearn.utils.validation import (
     validate_data,
 )
 
-from chainrule import inference
-from chainrule.estimators import loop, network, ranges
+from chainrule.estimators import inference, loop, network, ranges
 from chainrule.estimators.params import Config, validate
 from chainrule.rng import as_generator
 

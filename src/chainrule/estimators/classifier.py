@@ -9,7 +9,7 @@ import numpy as np
 from sklearn.base import ClassifierMixin
 from sklearn.utils.multiclass import check_classification_targets, type_of_target, unique_labels
 
-from chainrule import inference
+from chainrule.estimators import inference
 from chainrule.estimators.base import Array, BaseMLP, store_params
 from chainrule.estimators.class_weight import check_class_weight, sample_weights
 from chainrule.estimators.params import Config

@@ -8,8 +8,7 @@ from typing import Any
 import numpy as np
 from sklearn.base import RegressorMixin
 
-from chainrule import inference
-from chainrule.estimators import ranges
+from chainrule.estimators import inference, ranges
 from chainrule.estimators.base import Array, BaseMLP, store_params
 from chainrule.estimators.params import REGRESSION_LOSS_CHOICES, Config
 from chainrule.training.metrics import r2

@@ -19,10 +19,10 @@ import numpy as np
 
 from chainrule.estimators.base import _architecture
 from chainrule.estimators.classifier import MLPClassifier
+from chainrule.estimators.inference import read_fitted
 from chainrule.estimators.neuralnet import _NO_MLP, NeuralNetClassifier, NeuralNetRegressor
 from chainrule.estimators.params import record_params, validate
 from chainrule.estimators.regressor import MLPRegressor
-from chainrule.inference import read_fitted
 from chainrule.nn import Module
 from chainrule.saving.labels import labels_json
 from chainrule.saving.modelfile import ESTIMATOR_NETWORK, register_kind

@@ -51,7 +51,8 @@ def _rebuild(meta: dict[str, Any], arrays: dict[str, Any]) -> TabularModel:
 
 def tabular_model(meta: dict[str, Any], estimator: Any) -> TabularModel:
     """The `TabularModel` of a file's description around `estimator`, the one rebuilt from
-    its estimator record (or a `chainrule.inference.Predictor` of it, to predict only)."""
+    its estimator record (or a `chainrule.estimators.inference.Predictor` of it, to predict
+    only)."""
     t = meta.get("tabular")
     if not isinstance(t, dict) or not hasattr(estimator, "model_"):
         raise ValueError("the tabular model lacks its description or fitted network")

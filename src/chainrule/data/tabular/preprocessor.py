@@ -32,7 +32,7 @@ MANY_NUMERIC_CATEGORIES = 20
 def as_frame(data: Any) -> Any:
     """`data` as a pandas DataFrame: a DataFrame as is, a mapping of columns converted.
 
-    A table read without pandas (``chainrule.cli.plain_csv.Table``, which has the DataFrame
+    A table read without pandas (``chainrule.data.plain_csv.Table``, which has the DataFrame
     methods used here) is taken as is.
     """
     if getattr(data, "__chainrule_table__", False):

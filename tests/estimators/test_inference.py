@@ -1,4 +1,5 @@
-"""`chainrule.inference.Predictor` answers as the estimator it was saved from, without it."""
+"""`chainrule.estimators.inference.Predictor` answers as the estimator it was saved from,
+without it."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ import pytest
 pytest.importorskip("sklearn")
 
 import chainrule as cr
-from chainrule.inference import Predictor
+from chainrule.estimators.inference import Predictor
 from chainrule.saving.modelfile import read_header
 
 RNG = np.random.default_rng(0)

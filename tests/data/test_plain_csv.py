@@ -13,7 +13,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chainrule.cli import io, plain_csv
+from chainrule.cli import io
+from chainrule.data import plain_csv
 
 pd = pytest.importorskip("pandas")
 

@@ -154,7 +154,7 @@ def read(
 
     A needed column the file lacks is left out (the caller names it in its error).
     """
-    from chainrule.cli.io import sniff_delimiter
+    from chainrule.data.files import sniff_delimiter
 
     p = Path(path)
     if not p.is_file():
