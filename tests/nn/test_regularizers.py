@@ -76,3 +76,22 @@ def test_zero_lambda_and_no_weights_give_a_constant_zero(model):
     assert not l1_penalty(ReLU(), 1.0).requires_grad
     with pytest.raises(ValueError, match="non-negative"):
         l2_penalty(model, -1.0)
+
+
+def test_penalties_take_the_list_of_weights_found_once():
+    import chainrule as cr
+    from chainrule.nn import Dense, Sequential, Tanh, l1_penalty, l2_penalty, penalized_weights
+
+    net = Sequential(Dense(3, 4, rng=0), Tanh(), Dense(4, 2, rng=1))
+    weights = penalized_weights(net)
+    for penalty in (l1_penalty, l2_penalty):
+        by_module, by_list = penalty(net, 0.3), penalty(weights, 0.3)
+        assert by_list.item() == by_module.item()
+        by_list.backward()
+        grads = [w.grad.copy() for w in weights]
+        net.zero_grad()
+        by_module.backward()
+        for w, g in zip(weights, grads, strict=True):
+            np.testing.assert_array_equal(w.grad, g)
+        net.zero_grad()
+    assert cr.grad_check(lambda *ws: l2_penalty(list(ws), 0.5), weights)

@@ -14,12 +14,12 @@ time.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from typing import Any
 
 import numpy as np
 
-from chainrule.data.arrays import Array, check_arrays, n_rows, take_rows
+from chainrule.data.arrays import Array, check_arrays, is_sparse, n_rows, take_rows
 from chainrule.rng import Seed, as_generator
 
 
@@ -125,6 +125,7 @@ def iter_batches(
     n = n_rows(arrays[0]) if rows is None else len(rows)
     k = check_batch_size(batch_size, n)
     buffers: list[Array] | None = None
+    takes: list[Callable[[Array, Array], Array]] = []
     for idx in batch_indices(n, k, shuffle=shuffle, rng=rng):
         if rows is None and (not shuffle or k == n):
             # Contiguous: views (a sparse matrix densifies just this slice).
@@ -135,9 +136,16 @@ def iter_batches(
         if reuse_buffers:
             if buffers is None:
                 buffers = [np.empty((k, *a.shape[1:]), dtype=a.dtype) for a in arrays]
-            yield tuple(
-                take_rows(a, idx, out=buf[: len(idx)])
-                for a, buf in zip(arrays, buffers, strict=True)
-            )
+                takes = [_rows_into(a) for a in arrays]
+            m = len(idx)
+            yield tuple(take(idx, buf[:m]) for take, buf in zip(takes, buffers, strict=True))
         else:
             yield tuple(take_rows(a, idx) for a in arrays)
+
+
+def _rows_into(a: Array) -> Callable[[Array, Array], Array]:
+    """``take(idx, out)``: `take_rows` of `a` into `out`, with the dense/sparse decision made
+    once per epoch rather than at every step (for a dense `a`, ``ndarray.take`` itself)."""
+    if is_sparse(a):
+        return lambda idx, out: take_rows(a, idx, out=out)
+    return lambda idx, out: a.take(idx, 0, out)

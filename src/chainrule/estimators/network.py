@@ -19,6 +19,7 @@ from chainrule.nn import (
     get_loss,
     l1_penalty,
     l2_penalty,
+    penalized_weights,
 )
 from chainrule.optim import Optimizer
 from chainrule.optim import make_optimizer as _make_optimizer
@@ -99,6 +100,7 @@ class EstimatorLoss:
         self.model = model
         self.l1 = l1
         self.l2 = l2
+        self._weights = penalized_weights(model)  # found once, not at every step
 
     def __call__(self, prediction: Tensor, target: Any, sample_weight: Any = None) -> Tensor:
         if sample_weight is None:
@@ -108,9 +110,9 @@ class EstimatorLoss:
             # The loss normalizes by Σ sₙ over the batch; rescale so it divides by B instead.
             E = self.data_loss(prediction, target, w) * float(w.sum() / len(w))
         if self.l1:
-            E = E + l1_penalty(self.model, self.l1)
+            E = E + l1_penalty(self._weights, self.l1)
         if self.l2:
-            E = E + l2_penalty(self.model, self.l2)
+            E = E + l2_penalty(self._weights, self.l2)
         return E
 
 

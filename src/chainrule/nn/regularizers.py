@@ -7,7 +7,7 @@ not make the function smoother, and would only bias the fit.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -32,7 +32,7 @@ def penalized_weights(module: Module) -> list[Parameter]:
 
 
 def _penalty(
-    module: Module,
+    module: Module | Sequence[Parameter],
     lam: float,
     name: str,
     value: Callable[[Array], float],
@@ -41,7 +41,7 @@ def _penalty(
     """One fused op over all weights: Ω = lam Σ_W value(W), ∂Ω/∂W = lam · grad(W)."""
     if not lam >= 0:
         raise ValueError(f"{name}: lam must be a non-negative number, got {lam}")
-    weights = penalized_weights(module)
+    weights = penalized_weights(module) if isinstance(module, Module) else list(module)
     dtype = weights[0].data.dtype if weights else np.dtype(np.float32)
     if not weights or lam == 0:
         return Tensor._make(np.zeros((), dtype), (), None, "")
@@ -54,8 +54,11 @@ def _penalty(
     return Tensor._make(np.asarray(total, dtype), tuple(weights), backward, name)
 
 
-def l1_penalty(module: Module, lam: float) -> Tensor:
+def l1_penalty(module: Module | Sequence[Parameter], lam: float) -> Tensor:
     """Ω₁ = λ Σ |w| over the weights of `module` (L1: drives weights to exactly 0).
+
+    `module` may also be the list of weights itself (``penalized_weights(module)``, found
+    once, e.g. before a training loop, instead of at every step).
 
     Gradient λ sign(w) (0 at w = 0). Add it to the loss: ``E + l1_penalty(model, lam)``.
     """
@@ -64,8 +67,9 @@ def l1_penalty(module: Module, lam: float) -> Tensor:
     )
 
 
-def l2_penalty(module: Module, lam: float) -> Tensor:
-    """Ω₂ = ½ λ Σ w² over the weights of `module` (L2, "weight decay").
+def l2_penalty(module: Module | Sequence[Parameter], lam: float) -> Tensor:
+    """Ω₂ = ½ λ Σ w² over the weights of `module` (L2, "weight decay"), or of a list of
+    weights as `l1_penalty` takes it.
 
     With the ½ the gradient is λ w, so adding this penalty to the loss equals an optimizer's
     ``weight_decay=lam`` (which adds λ w to the gradient) on these weights.
