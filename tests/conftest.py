@@ -86,3 +86,16 @@ def pytest_configure(config):
     except ImportError:
         return
     config.addinivalue_line("filterwarnings", "ignore::sklearn.exceptions.ConvergenceWarning")
+
+
+@pytest.fixture(params=["numpy", "compiled"])
+def both_paths(request):
+    """Run the test on the NumPy code (what runs without numba, the ``[fast]`` extra, or with
+    ``CHAINRULE_NO_NUMBA=1``), then on the compiled kernels (skipped without numba)."""
+    from chainrule.fast import kernels
+
+    compiled = request.param == "compiled"
+    if compiled and not kernels.available():
+        pytest.skip("numba is not installed (the [fast] extra)")
+    with kernels.use_kernels(compiled):
+        yield compiled

@@ -13,7 +13,7 @@ from chainrule.nn import Conv1d, Conv2d
 from chainrule.nn.conv_ops import conv
 
 # Every test on the NumPy code and on the compiled kernels (tests/nn/conftest.py).
-pytestmark = pytest.mark.usefixtures("kernel_path")
+pytestmark = pytest.mark.usefixtures("both_paths")
 
 CASES_2D = [
     # (N, C, H, W, O, kernel, stride, padding, dilation, bias)

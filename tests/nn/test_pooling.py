@@ -17,7 +17,7 @@ from chainrule.nn import (
 )
 
 # Every test on the NumPy code and on the compiled kernels (tests/nn/conftest.py).
-pytestmark = pytest.mark.usefixtures("kernel_path")
+pytestmark = pytest.mark.usefixtures("both_paths")
 
 
 def _compare(ours, theirs, shape, seed=0):
