@@ -120,6 +120,19 @@ def test_a_model_worse_than_the_trivial_baseline_is_not_saved(
     assert out.exists()
 
 
+def test_the_baseline_message_names_the_majority_class_as_the_data_writes_it() -> None:
+    import numpy as np
+
+    from chainrule.cli.summary import check_beats_baseline
+
+    metrics = {"task": "classification", "validation": {"accuracy": 0.1}}
+    for labels, shown in (([0, 0, 1], "class 0 "), (["cat", "cat", "dog"], "class 'cat' ")):
+        y = np.array(labels)
+        with pytest.raises(ValueError, match="worse than the trivial baseline") as info:
+            check_beats_baseline(metrics, y, y)
+        assert shown in str(info.value) and "np." not in str(info.value)
+
+
 def test_predict_out_writes_the_table_in_chunks(
     tmp_path: Path, trained_clf: Path, clf_csv: Path, cli, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -49,7 +49,7 @@ def check_beats_baseline(metrics: dict[str, Any], y_train: Any, y_val: Any) -> N
         trivial = "predicting the training mean"
     else:
         labels, counts = np.unique(y_train, return_counts=True)
-        majority = labels[np.argmax(counts)]
+        majority = labels[np.argmax(counts)].item()  # a Python value: shown as 0 or 'cat'
         score, base, what = val["accuracy"], float(np.mean(y_val == majority)), "accuracy"
         trivial = f"always predicting the most frequent class {majority!r}"[:120]
     if score < base:
