@@ -49,33 +49,9 @@ def data(workload: str, n_signals: int = 5000) -> tuple[np.ndarray, np.ndarray]:
     return shifted_patterns(n_signals, random_state=0)
 
 
-def chainrule_net(workload: str) -> cr.nn.Sequential:
-    nn = cr.nn
-    if workload == "digits":
-        return nn.Sequential(
-            nn.Conv2d(1, 16, 3, padding=1),
-            nn.ReLU(),
-            nn.MaxPool2d(2),
-            nn.Conv2d(16, 32, 3, padding=1),
-            nn.ReLU(),
-            nn.AdaptiveAvgPool2d(1),
-            nn.Flatten(),
-            nn.Dense(32, 10),
-        )
-    return nn.Sequential(
-        nn.Conv1d(1, 25, 5, stride=2),
-        nn.ReLU(),
-        nn.Conv1d(25, 25, 5, stride=2),
-        nn.ReLU(),
-        nn.Conv1d(25, 25, 5, stride=2),
-        nn.ReLU(),
-        nn.Flatten(),
-        nn.Dense(50, 4),
-    )
-
-
-def torch_net(workload: str) -> Any:
-    nn = h.torch.nn
+def network(nn: Any, workload: str) -> Any:
+    """The workload's CNN built from `nn`: ``chainrule.nn`` or ``torch.nn`` (same names and
+    arguments; chainrule's `Dense` is also called `Linear`)."""
     if workload == "digits":
         return nn.Sequential(
             nn.Conv2d(1, 16, 3, padding=1),
@@ -103,7 +79,7 @@ def chainrule_epoch(workload: str, X: np.ndarray, y: np.ndarray, seed: int, comp
     """A fresh model (untimed), and the function that trains it for one epoch, with the
     compiled kernels on (loaded by the first call) or on NumPy only."""
     cr.set_seed(seed)
-    model = chainrule_net(workload).flatten_parameters()
+    model = network(cr.nn, workload).flatten_parameters()
     loss, optimizer = cr.nn.CrossEntropyLoss(), cr.optim.Adam(model.parameters(), lr=1e-3)
     rng, batch = np.random.default_rng(seed), BATCH[workload]
 
@@ -126,7 +102,7 @@ def numpy_only_epoch(workload: str, X: np.ndarray, y: np.ndarray, seed: int):
 def torch_epoch(workload: str, X: np.ndarray, y: np.ndarray, seed: int):
     torch = h.torch
     torch.manual_seed(seed)
-    model = torch_net(workload)
+    model = network(h.torch.nn, workload)
     loss, optimizer = torch.nn.CrossEntropyLoss(), torch.optim.Adam(model.parameters(), lr=1e-3)
     Xt, yt = h.to_torch(X, y)
     gen, batch = torch.Generator().manual_seed(seed), BATCH[workload]
