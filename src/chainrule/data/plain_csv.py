@@ -33,6 +33,8 @@ from typing import Any
 
 import numpy as np
 
+from chainrule.data.files import _DELIMITERS, sniff_delimiter  # the same rule as read_table
+
 __all__ = ["NA_VALUES", "Column", "Table", "Unsure", "read"]
 
 # pandas' default missing-value strings (`pandas._libs.parsers.STR_NA_VALUES`; a test checks
@@ -64,7 +66,6 @@ NA_VALUES = frozenset(
 # the `csv` module once its import is paid for.
 MAX_BYTES = 4 << 20
 _SUFFIXES = ("", ".csv", ".tsv", ".txt", ".dat")
-_DELIMITERS = (",", ";", "\t", "|")
 # Numbers read here: at most 17 significant digits (what `repr` of a float writes) and a
 # decimal exponent far from overflow and subnormals, which pandas' converter and Python's
 # `float` both round to the nearest float64 (a test compares the two on many values).
@@ -154,8 +155,6 @@ def read(
 
     A needed column the file lacks is left out (the caller names it in its error).
     """
-    from chainrule.data.files import sniff_delimiter
-
     p = Path(path)
     if not p.is_file():
         raise Unsure("not a file")
