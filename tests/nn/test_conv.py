@@ -4,6 +4,7 @@ layer with shared sparse weights, and argument checks."""
 from __future__ import annotations
 
 import itertools
+import tracemalloc
 
 import numpy as np
 import pytest
@@ -229,3 +230,31 @@ def test_same_padding_keeps_the_size_and_he_init_uses_conv_fans():
     assert np.all(layer.bias.data == 0)
     # He: std = √(2 / fan_in), fan_in = 4 channels × 4 taps
     assert abs(layer.weight.data.std() - np.sqrt(2 / 16)) < 0.1
+
+
+def test_training_keeps_no_im2col_matrix():
+    """The im2col matrix (N·P × C·K: here 9× the input) is built a block of images at a time
+    and rebuilt by the backward pass, never kept whole: after the forward pass the graph holds
+    the output, and the backward pass needs, beyond the gradients it returns and δ, a
+    workspace far smaller than one whole matrix (NumPy's allocations, seen by tracemalloc)."""
+    rng = np.random.default_rng(7)
+    x = cr.Tensor(rng.standard_normal((64, 16, 8, 8)).astype(np.float32), requires_grad=True)
+    layer = Conv2d(16, 32, 3, padding=1, rng=0)
+    whole = 64 * 64 * 16 * 9 * 4  # bytes of the im2col matrix, float32
+    g = np.ones((64, 32, 8, 8), np.float32)
+    layer(x).backward(g)  # first call: the caches (window table, numba's dispatch)
+    x.grad = layer.weight.grad = layer.bias.grad = None
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        out = layer(x)
+        kept = tracemalloc.get_traced_memory()[0] - before
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        out.backward(g)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < out.data.nbytes + whole // 8
+    returned = g.nbytes + x.data.nbytes + layer.weight.data.nbytes  # δ (out.grad), ∂E/∂x, ∂E/∂W
+    assert peak < returned + whole // 4

@@ -121,16 +121,18 @@ def im2col(
     pads: tuple[int, ...],
     dilation: tuple[int, ...],
     osz: tuple[int, ...],
+    out: Array | None = None,
 ) -> Array | None:
     """The (N·P, C·K) im2col matrix of x (N, C, *S) zero-padded by `pads` before each axis
-    (what lies past the end is padding too), rows (n, p) and columns (c, k) in C order; or
-    None (the caller's NumPy)."""
+    (what lies past the end is padding too), rows (n, p) and columns (c, k) in C order,
+    written into `out` (C-contiguous, of x's dtype) when given; or None (the caller's NumPy)."""
     k = _conv()
     if k is None or x.dtype not in _DTYPES:
         return None
     table = window_table(x.shape[2:], kernel, stride, pads, dilation, osz)
     n, c = x.shape[:2]
-    cols = np.empty((n * table.shape[0], c * table.shape[1]), dtype=x.dtype)
+    shape = (n * table.shape[0], c * table.shape[1])
+    cols = np.empty(shape, dtype=x.dtype) if out is None else out.reshape(shape)
     k.im2col(_plane(x), table, cols, x.dtype.type(0))
     return cols
 
@@ -143,23 +145,29 @@ def col2im(
     pads: tuple[int, ...],
     dilation: tuple[int, ...],
     osz: tuple[int, ...],
+    out: Array | None = None,
 ) -> Array | None:
-    """∂E/∂x (`shape`, unpadded) from ∂E/∂cols (N·P, C·K): the transpose of `im2col`."""
+    """∂E/∂x (`shape`, unpadded) from ∂E/∂cols (N·P, C·K): the transpose of `im2col`;
+    written into `out` (C-contiguous, of dcols' dtype) when given."""
     k = _conv()
     if k is None or dcols.dtype not in _DTYPES:
         return None
     table = window_table(tuple(shape[2:]), kernel, stride, pads, dilation, osz)
-    gx = np.empty(shape, dtype=dcols.dtype)
+    gx = np.empty(shape, dtype=dcols.dtype) if out is None else out
     k.col2im(np.ascontiguousarray(dcols), table, _plane(gx))
     return gx
 
 
-def rows_to_channels(rows: Array, bias: Array | None, n: int, n_pos: int) -> Array | None:
-    """(N·P, O) rows (+ bias (O,)) as a contiguous (N, O, P) array; or None."""
+def rows_to_channels(
+    rows: Array, bias: Array | None, n: int, n_pos: int, out: Array | None = None
+) -> Array | None:
+    """(N·P, O) rows (+ bias (O,)) as a contiguous (N, O, P) array (`out`, C-contiguous, of
+    the rows' dtype, when given); or None."""
     k = _conv()
     if k is None or rows.dtype not in _DTYPES or (bias is not None and bias.dtype != rows.dtype):
         return None
-    out = np.empty((n, rows.shape[1], n_pos), dtype=rows.dtype)
+    if out is None:
+        out = np.empty((n, rows.shape[1], n_pos), dtype=rows.dtype)
     no_bias = np.zeros(rows.shape[1], rows.dtype)[:0]  # (unused, typed like a bias)
     k.rows_to_channels(rows, no_bias if bias is None else bias, out, bias is not None)
     return out

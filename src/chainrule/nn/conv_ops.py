@@ -22,6 +22,11 @@ __all__ = ["conv", "conv1d", "conv2d", "expand", "out_size", "pad_pairs", "windo
 
 Pads = tuple[tuple[int, int], ...]
 
+#: Numbers in one block of the im2col matrix (128 KiB of float32, a core's L2 cache or less):
+#: a convolution builds that matrix a block of images at a time, forward and backward, so its
+#: memory does not grow with the batch.
+BLOCK = 1 << 15
+
 
 def expand(value: Any, d: int, name: str, low: int = 1) -> tuple[int, ...]:
     """An int or a sequence of `d` ints (PyTorch's ``_single``/``_pair``), each >= `low`."""
@@ -147,6 +152,12 @@ def _col2im(
     return gxp[(slice(None), slice(None), *crop)]
 
 
+def image_blocks(n: int, per_image: int) -> list[slice]:
+    """The n images in blocks of as many as fit `BLOCK` numbers of im2col (at least one each)."""
+    step = max(1, BLOCK // max(per_image, 1))
+    return [slice(i, min(i + step, n)) for i in range(0, max(n, 1), step)]
+
+
 def _check_input(x: Tensor, d: int, channels: int, what: str) -> None:
     if x.data.ndim != d + 2 or x.data.shape[1] != channels:
         layout = "(N, C, L)" if d == 1 else "(N, C, H, W)"
@@ -201,37 +212,62 @@ def conv(
     # each, with the same numbers; None: they are not loaded, NumPy does it. (They need only
     # the padding before each axis: what lies past the input's end is padding.)
     low = tuple(lo for lo, _ in pads)
-    cols = conv_kernels.im2col(X, kernel, stride, low, dilation, osz)
-    if cols is None:
-        cols = _im2col(X, kernel, stride, pads, dilation, P)
+    blocks = image_blocks(n, P * c * K)
+    buffer: list[Array] = []  # the kernels' first im2col block, rewritten by the next ones
+
+    def im2col(part: slice) -> Array:
+        """The im2col rows of the images `part` (no block is longer than an earlier one)."""
+        Xb = X[part]
+        into = buffer[0][: len(Xb) * P] if buffer else None
+        cols = conv_kernels.im2col(Xb, kernel, stride, low, dilation, osz, into)
+        if cols is None:
+            return _im2col(Xb, kernel, stride, pads, dilation, P)
+        if not buffer:
+            buffer.append(cols)
+        return cols
+
     Wm = W.reshape(n_out, c * K)
-    out = cols @ Wm.T  # (N·P, O)
     b = None if bias is None else bias.data
-    result = conv_kernels.rows_to_channels(out, b, n, P)
-    if result is None:
-        if b is not None:
-            out += b
-        # (N, *out, O) -> (N, O, *out): a transposed view, no copy.
-        result = np.moveaxis(out.reshape(n, *osz, n_out), -1, 1)
-    else:
-        result = result.reshape(n, n_out, *osz)
+    result = np.empty((n, n_out, P), np.result_type(X.dtype, W.dtype))
+    for part in blocks:
+        out = im2col(part) @ Wm.T  # (rows, O): one GEMM per block
+        if conv_kernels.rows_to_channels(out, b, len(out) // P, P, result[part]) is None:
+            if b is not None:
+                out += b
+            result[part] = np.moveaxis(out.reshape(-1, P, n_out), -1, 1)
+    buffer.clear()  # the graph keeps no im2col matrix: backward rebuilds it block by block
+    result = result.reshape(n, n_out, *osz)
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     def backward(g: Array) -> tuple[Array | None, ...]:
-        gm = conv_kernels.channels_to_rows(g, work=cols.size)
-        if gm is None:
-            gm = np.moveaxis(g, 1, -1).reshape(n * P, n_out)  # δ as a matrix, rows like cols
-        gW = (gm.T @ cols).reshape(W.shape) if weight.requires_grad else None
-        gx = None
-        if x.requires_grad:
-            dcols = gm @ Wm  # (N·P, C·K)
-            gx = conv_kernels.col2im(dcols, X.shape, kernel, stride, low, dilation, osz)
-            if gx is None:
-                gx = _col2im(dcols, X.shape, kernel, stride, pads, dilation, osz)
-        if bias is None:
-            return gx, gW
-        gb = np.add.reduce(gm, axis=0) if bias.requires_grad else None
-        return gx, gW, gb
+        gW = gb = gx = None
+        # The size of the whole im2col matrix counts once toward the kernels' `LOAD_AFTER`.
+        work = n * P * c * K
+        for part in blocks:
+            gp = g[part]
+            gm = conv_kernels.channels_to_rows(gp, work=work)
+            work = 0
+            if gm is None:  # δ as a matrix, rows like the im2col rows
+                gm = np.moveaxis(gp, 1, -1).reshape(-1, n_out)
+            if weight.requires_grad:
+                term = gm.T @ im2col(part)
+                gW = term if gW is None else np.add(gW, term, out=gW)
+            if x.requires_grad:
+                dcols = gm @ Wm  # ∂E/∂cols of this block, (rows, C·K)
+                if gx is None:
+                    gx = np.empty(X.shape, dcols.dtype)
+                gxp = gx[part]
+                if (
+                    conv_kernels.col2im(dcols, gxp.shape, kernel, stride, low, dilation, osz, gxp)
+                    is None
+                ):
+                    gxp[...] = _col2im(dcols, gxp.shape, kernel, stride, pads, dilation, osz)
+            if bias is not None and bias.requires_grad:
+                term = np.add.reduce(gm, axis=0)
+                gb = term if gb is None else np.add(gb, term, out=gb)
+        buffer.clear()
+        gW = None if gW is None else gW.reshape(W.shape)
+        return (gx, gW) if bias is None else (gx, gW, gb)
 
     return Tensor._make(result, parents, backward, f"conv{d}d")
 
