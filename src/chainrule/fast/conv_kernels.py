@@ -50,6 +50,7 @@ __all__ = [
     "max_pool_backward",
     "max_pool_forward",
     "rows_to_channels",
+    "running",
     "window_table",
 ]
 
@@ -79,6 +80,12 @@ def _conv(work: int = 0) -> ModuleType | None:
         return None
     _module = _numba_conv
     return _module
+
+
+def running(dtype: np.dtype) -> bool:
+    """Whether the kernels run now for arrays of `dtype`: loaded, on, and a float32/float64
+    dtype. (Asking does not count toward `LOAD_AFTER`.)"""
+    return np.dtype(dtype) in _DTYPES and _conv() is not None
 
 
 @functools.lru_cache(maxsize=16)  # a network has a few geometries; tables grow with images

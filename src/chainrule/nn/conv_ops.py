@@ -116,6 +116,32 @@ def scatter_windows(
     return out
 
 
+def _padded_windows(
+    X: Array,
+    kernel: tuple[int, ...],
+    stride: tuple[int, ...],
+    pads: Pads,
+    dilation: tuple[int, ...],
+) -> Array:
+    """The windows (N, C, *out, *kernel) of X zero-padded by `pads`: a view (of a padded copy
+    when there is padding)."""
+    xp = np.pad(X, ((0, 0), (0, 0), *pads)) if any(lo or hi for lo, hi in pads) else X
+    return windows(xp, kernel, stride, dilation)
+
+
+def _window_rows(view: Array, out: Array | None = None) -> Array:
+    """The im2col rows of a windows view (M, C, *out, *kernel): (M·P, C·K), one row per
+    (sample, output position), columns (c, k) as W.reshape(O, C·K); copied into `out` (a
+    C-contiguous (M·P, C·K) array) when given."""
+    d = (view.ndim - 2) // 2
+    order = (0, *range(2, 2 + d), 1, *range(2 + d, 2 + 2 * d))
+    rows = view.transpose(order)  # (M, *out, C, *kernel)
+    if out is None:
+        return np.ascontiguousarray(rows).reshape(-1, math.prod(view.shape[1:2] + view.shape[-d:]))
+    np.copyto(out.reshape(rows.shape), rows)
+    return out
+
+
 def _im2col(
     X: Array,
     kernel: tuple[int, ...],
@@ -126,11 +152,9 @@ def _im2col(
 ) -> Array:
     """im2col in NumPy: one row per (sample, output position) of the zero-padded X, columns
     (c, k) as W.reshape(O, C·K)."""
-    d = len(kernel)
-    xp = np.pad(X, ((0, 0), (0, 0), *pads)) if any(lo or hi for lo, hi in pads) else X
-    view = windows(xp, kernel, stride, dilation)  # (N, C, *out, *kernel)
-    order = (0, *range(2, 2 + d), 1, *range(2 + d, 2 + 2 * d))
-    return np.ascontiguousarray(view.transpose(order)).reshape(X.shape[0] * P, -1)
+    return _window_rows(_padded_windows(X, kernel, stride, pads, dilation)).reshape(
+        X.shape[0] * P, -1
+    )
 
 
 def _col2im(
@@ -212,30 +236,45 @@ def conv(
     # each, with the same numbers; None: they are not loaded, NumPy does it. (They need only
     # the padding before each axis: what lies past the input's end is padding.)
     low = tuple(lo for lo, _ in pads)
-    blocks = image_blocks(n, P * c * K)
-    buffer: list[Array] = []  # the kernels' first im2col block, rewritten by the next ones
+    # With the kernels, im2col is cheap next to the products: both passes build the matrix a
+    # block of images at a time and the graph keeps none of it. On NumPy it costs as much as
+    # the products, so it runs once, on the whole batch, and the graph keeps the matrix.
+    compiled = conv_kernels.running(X.dtype)
+    blocks = image_blocks(n, P * c * K) if compiled else [slice(0, n)]
+    # Scratch arrays of one pass, the first block's size (no block is longer than the first):
+    # the im2col rows, and their product with W or δ; NumPy's windows of the padded input.
+    scratch: dict[str, Array] = {}
 
     def im2col(part: slice) -> Array:
-        """The im2col rows of the images `part` (no block is longer than an earlier one)."""
+        """The im2col rows of the images `part`, (rows, C·K)."""
         Xb = X[part]
-        into = buffer[0][: len(Xb) * P] if buffer else None
+        into = scratch["cols"][: len(Xb) * P] if "cols" in scratch else None
         cols = conv_kernels.im2col(Xb, kernel, stride, low, dilation, osz, into)
         if cols is None:
-            return _im2col(Xb, kernel, stride, pads, dilation, P)
-        if not buffer:
-            buffer.append(cols)
+            if "windows" not in scratch:
+                scratch["windows"] = _padded_windows(X, kernel, stride, pads, dilation)
+            cols = _window_rows(scratch["windows"][part], into)
+        scratch.setdefault("cols", cols)
         return cols
+
+    def product(a: Array, b: Array) -> Array:
+        """a @ b, written over the previous block's product."""
+        if "product" in scratch and scratch["product"].dtype == np.result_type(a, b):
+            return np.matmul(a, b, out=scratch["product"][: len(a)])
+        scratch["product"] = a @ b
+        return scratch["product"]
 
     Wm = W.reshape(n_out, c * K)
     b = None if bias is None else bias.data
     result = np.empty((n, n_out, P), np.result_type(X.dtype, W.dtype))
     for part in blocks:
-        out = im2col(part) @ Wm.T  # (rows, O): one GEMM per block
+        out = product(im2col(part), Wm.T)  # (rows, O): one GEMM per block
         if conv_kernels.rows_to_channels(out, b, len(out) // P, P, result[part]) is None:
             if b is not None:
                 out += b
             result[part] = np.moveaxis(out.reshape(-1, P, n_out), -1, 1)
-    buffer.clear()  # the graph keeps no im2col matrix: backward rebuilds it block by block
+    kept = None if compiled else scratch["cols"]  # NumPy: the whole batch's matrix
+    scratch.clear()  # (with the kernels, backward rebuilds the matrix block by block)
     result = result.reshape(n, n_out, *osz)
     parents = (x, weight) if bias is None else (x, weight, bias)
 
@@ -250,10 +289,10 @@ def conv(
             if gm is None:  # δ as a matrix, rows like the im2col rows
                 gm = np.moveaxis(gp, 1, -1).reshape(-1, n_out)
             if weight.requires_grad:
-                term = gm.T @ im2col(part)
+                term = gm.T @ (im2col(part) if kept is None else kept)
                 gW = term if gW is None else np.add(gW, term, out=gW)
             if x.requires_grad:
-                dcols = gm @ Wm  # ∂E/∂cols of this block, (rows, C·K)
+                dcols = product(gm, Wm)  # ∂E/∂cols of this block, (rows, C·K)
                 if gx is None:
                     gx = np.empty(X.shape, dcols.dtype)
                 gxp = gx[part]
@@ -265,7 +304,7 @@ def conv(
             if bias is not None and bias.requires_grad:
                 term = np.add.reduce(gm, axis=0)
                 gb = term if gb is None else np.add(gb, term, out=gb)
-        buffer.clear()
+        scratch.clear()
         gW = None if gW is None else gW.reshape(W.shape)
         return (gx, gW) if bias is None else (gx, gW, gb)
 
