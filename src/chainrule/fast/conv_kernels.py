@@ -12,6 +12,10 @@ Fast path for the data movement of `chainrule.nn.conv_ops.conv` and
 * `max_pool_forward` / `max_pool_backward`: each window's maximum and arg-max in one pass, and
   δ routed to the arg-max (NumPy: windows, argmax, take_along_axis; a bincount).
 
+`im2col`, `col2im` and `rows_to_channels` write into a given array when asked (`out`), so a
+convolution reuses one block buffer across the blocks of a batch; `running` says whether the
+kernels run now, which decides whether a convolution works in blocks (see `conv_ops.conv`).
+
 They give the NumPy code's numbers exactly (the sums in its order), except max-pool's backward
 over overlapping windows, which sums in the input's precision where NumPy's bincount uses
 float64 (``tests/fast/test_conv_kernels.py``). Since the matrix products are the same BLAS

@@ -1,4 +1,4 @@
-"""Convolution as one op: im2col (a strided view, one copy) and one matrix product (GEMM).
+"""Convolution as one op: im2col (a strided view, copied) times the weights (a GEMM), per block.
 
 Inputs are laid out as in PyTorch: x of shape (N, C, *S) with S = (L,) for signals and (H, W)
 for images, weights (O, C, *K). The argument helpers here (`expand`, `out_size`, `windows`)
@@ -204,14 +204,19 @@ def conv(
     out[n, o, p] = b[o] + Σ_c Σ_k W[o, c, k] · x̃[n, c, s·p + d·k] for every output position p
     and kernel offset k, where x̃ is x zero-padded, s the stride and d the dilation. Computed
     as im2col (every window copied once into a row of a matrix, from a `sliding_window_view`)
-    times the weight matrix (O, C·K): one GEMM.
+    times the weight matrix (O, C·K): a GEMM. With the compiled kernels
+    (`chainrule.fast.conv_kernels`) both passes do this a block of images at a time (at most
+    `BLOCK` numbers of im2col, one buffer rewritten block after block) and the backward pass
+    rebuilds each block from x, so the graph keeps no im2col matrix (as PyTorch's CPU
+    convolution); on NumPy, whose im2col costs as much as the products, the whole batch's
+    matrix is built once and kept for the backward pass.
 
     Local derivatives, with δ = ∂E/∂out (the lecture's δ of this layer):
 
     ∂E/∂W[o, c, k] = Σ_n Σ_p δ[n, o, p] · x̃[n, c, s·p + d·k], a correlation of the input with δ
-    (one GEMM, δᵀ · im2col); ∂E/∂b[o] = Σ_n Σ_p δ[n, o, p]; ∂E/∂x̃[n, c, i] = Σ_o Σ_k
+    (a GEMM, δᵀ · im2col); ∂E/∂b[o] = Σ_n Σ_p δ[n, o, p]; ∂E/∂x̃[n, c, i] = Σ_o Σ_k
     W[o, c, k] · δ[n, o, (i − d·k)/s] (where that is an integer output position), the full
-    convolution of δ (dilated by s) with the flipped kernel, computed as δ · W (one GEMM)
+    convolution of δ (dilated by s) with the flipped kernel, computed as δ · W (a GEMM)
     scattered back onto the windows (col2im); ∂E/∂x crops the padding off ∂E/∂x̃.
     """
     x = as_tensor(x)
