@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.nn import Conv1d, Conv2d
+from chainrule.nn import Conv1d, Conv2d, conv_ops
 from chainrule.nn.conv_ops import conv
 
 # Every test on the NumPy code and on the compiled kernels (tests/nn/conftest.py).
@@ -261,3 +261,24 @@ def test_training_keeps_no_im2col_matrix(both_paths):
     assert kept < out.data.nbytes + whole // 8
     returned = g.nbytes + x.data.nbytes + layer.weight.data.nbytes  # δ (out.grad), ∂E/∂x, ∂E/∂W
     assert peak < returned + whole // 2
+
+
+def test_a_batch_in_blocks_equals_torch(monkeypatch):
+    """Blocks of images (here one to four images each, the last one shorter; a backward pass
+    run twice on a retained graph) change no value and no gradient."""
+    monkeypatch.setattr(conv_ops, "BLOCK", 200)
+    for case in [*CASES_2D, (5, 2, 6, 5, 3, 3, 1, 1, 1, True), (7, 1, 3, 2, 2, 2, 1, 1, True)]:
+        _run(case, 2 if len(case) == 10 else 1)
+    for case in CASES_1D:
+        _run(case, 1)
+    rng = np.random.default_rng(8)
+    x = cr.Tensor(rng.standard_normal((7, 3, 5, 4)), requires_grad=True)
+    layer = Conv2d(3, 4, 3, padding=1, dtype=np.float64, rng=0)
+    out = layer(x)
+    assert len(conv_ops.image_blocks(7, 20 * 27)) == 7
+    g = rng.standard_normal(out.shape)
+    out.backward(g, retain_graph=True)
+    once = [t.grad.copy() for t in (x, layer.weight, layer.bias)]
+    out.backward(g)
+    for t, first in zip((x, layer.weight, layer.bias), once, strict=True):
+        np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-12, atol=1e-12)
