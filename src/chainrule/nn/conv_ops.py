@@ -22,7 +22,7 @@ __all__ = ["conv", "conv1d", "conv2d", "expand", "out_size", "pad_pairs", "windo
 
 Pads = tuple[tuple[int, int], ...]
 
-#: Numbers in one block of the im2col matrix (128 KiB of float32, a core's L2 cache or less):
+#: Numbers in one block of the im2col matrix (128 KiB of float32): with the compiled kernels
 #: a convolution builds that matrix a block of images at a time, forward and backward, so its
 #: memory does not grow with the batch.
 BLOCK = 1 << 15
@@ -271,16 +271,24 @@ def conv(
 
     Wm = W.reshape(n_out, c * K)
     b = None if bias is None else bias.data
-    result = np.empty((n, n_out, P), np.result_type(X.dtype, W.dtype))
-    for part in blocks:
-        out = product(im2col(part), Wm.T)  # (rows, O): one GEMM per block
-        if conv_kernels.rows_to_channels(out, b, len(out) // P, P, result[part]) is None:
-            if b is not None:
-                out += b
-            result[part] = np.moveaxis(out.reshape(-1, P, n_out), -1, 1)
-    kept = None if compiled else scratch["cols"]  # NumPy: the whole batch's matrix
-    scratch.clear()  # (with the kernels, backward rebuilds the matrix block by block)
-    result = result.reshape(n, n_out, *osz)
+    if compiled:
+        result = np.empty((n, n_out, P), np.result_type(X.dtype, W.dtype))
+        for part in blocks:
+            out = product(im2col(part), Wm.T)  # (rows, O): one GEMM per block
+            if conv_kernels.rows_to_channels(out, b, len(out) // P, P, result[part]) is None:
+                if b is not None:
+                    out += b
+                result[part] = np.moveaxis(out.reshape(-1, P, n_out), -1, 1)
+        result = result.reshape(n, n_out, *osz)
+        kept = None  # backward rebuilds the matrix block by block
+    else:
+        kept = im2col(blocks[0])  # the whole batch's matrix, kept for the backward pass
+        out = kept @ Wm.T  # (N·P, O)
+        if b is not None:
+            out += b
+        # (N, *out, O) -> (N, O, *out): a transposed view, no copy.
+        result = np.moveaxis(out.reshape(n, *osz, n_out), -1, 1)
+    scratch.clear()
     parents = (x, weight) if bias is None else (x, weight, bias)
 
     def backward(g: Array) -> tuple[Array | None, ...]:
