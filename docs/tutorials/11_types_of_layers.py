@@ -195,8 +195,10 @@ def main(out_dir: str | Path | None = None, fast: bool = False) -> dict[str, Any
         In the library, the forward pass copies every window into a row of a matrix once
         (*im2col*, from NumPy's `sliding_window_view`) and multiplies it by the kernels: one
         matrix product per layer. The backward pass is two more products, δᵀ·im2col for the
-        weights and δ·W for the windows, which are added back where they came from. The tests
-        check all of it against PyTorch to 1e-10 and against finite differences.
+        weights and δ·W for the windows, which are added back where they came from. (With the
+        compiled kernels both passes take a block of images at a time, and the backward pass
+        copies the windows again rather than keep the matrix: memory for a little time.) The
+        tests check all of it against PyTorch to 1e-10 and against finite differences.
         """
     )
 

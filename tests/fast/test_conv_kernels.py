@@ -234,3 +234,30 @@ def test_a_short_cnn_job_does_not_import_numba():
         timeout=120, env=env,
     )  # fmt: skip
     assert out.stdout.strip().endswith("False")
+
+
+def test_kernels_write_into_given_arrays_the_same_numbers(loaded):
+    """`out=`: what a convolution uses to rewrite one block buffer block after block."""
+    shape, k, s, pads, dl, osz = CASES[5]
+    rng = np.random.default_rng(4)
+    x = rng.standard_normal(shape)
+    low = tuple(lo for lo, _ in pads)
+    want = conv_kernels.im2col(x, k, s, low, dl, osz)
+    into = np.full((want.shape[0] + 3, want.shape[1]), np.nan)[: want.shape[0]]
+    assert np.shares_memory(conv_kernels.im2col(x, k, s, low, dl, osz, into), into)
+    np.testing.assert_array_equal(into, want)
+    dcols = rng.standard_normal(want.shape)
+    gx = np.full(shape, np.nan)
+    assert conv_kernels.col2im(dcols, shape, k, s, low, dl, osz, gx) is gx
+    np.testing.assert_array_equal(gx, conv_kernels.col2im(dcols, shape, k, s, low, dl, osz))
+    rows, b = rng.standard_normal((6, 4)), rng.standard_normal(4)
+    res = np.full((2, 4, 3), np.nan)
+    assert conv_kernels.rows_to_channels(rows, b, 2, 3, res) is res
+    np.testing.assert_array_equal(res, conv_kernels.rows_to_channels(rows, b, 2, 3))
+
+
+def test_running_says_whether_the_kernels_run_for_a_dtype(loaded):
+    assert conv_kernels.running(np.float32) and conv_kernels.running(np.dtype(np.float64))
+    assert not conv_kernels.running(np.float16)
+    with kernels.use_kernels(False):
+        assert not conv_kernels.running(np.float32)

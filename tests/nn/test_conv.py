@@ -4,12 +4,13 @@ layer with shared sparse weights, and argument checks."""
 from __future__ import annotations
 
 import itertools
+import tracemalloc
 
 import numpy as np
 import pytest
 
 import chainrule as cr
-from chainrule.nn import Conv1d, Conv2d
+from chainrule.nn import Conv1d, Conv2d, conv_ops
 from chainrule.nn.conv_ops import conv
 
 # Every test on the NumPy code and on the compiled kernels (tests/nn/conftest.py).
@@ -229,3 +230,55 @@ def test_same_padding_keeps_the_size_and_he_init_uses_conv_fans():
     assert np.all(layer.bias.data == 0)
     # He: std = √(2 / fan_in), fan_in = 4 channels × 4 taps
     assert abs(layer.weight.data.std() - np.sqrt(2 / 16)) < 0.1
+
+
+def test_training_keeps_no_im2col_matrix(both_paths):
+    """With the kernels, the im2col matrix (N·P × C·K: here 9× the input) is built a block of
+    images at a time and rebuilt by the backward pass, never kept whole: after the forward
+    pass the graph holds the output, and the backward pass needs, beyond the gradients it
+    returns and δ, a workspace under half of one whole matrix (NumPy's allocations, seen by
+    tracemalloc)."""
+    if not both_paths:
+        pytest.skip("on NumPy, im2col costs as much as the products: it runs once, kept")
+    rng = np.random.default_rng(7)
+    x = cr.Tensor(rng.standard_normal((64, 16, 8, 8)).astype(np.float32), requires_grad=True)
+    layer = Conv2d(16, 32, 3, padding=1, rng=0)
+    whole = 64 * 64 * 16 * 9 * 4  # bytes of the im2col matrix, float32
+    g = np.ones((64, 32, 8, 8), np.float32)
+    layer(x).backward(g)  # first call: the caches (window table, numba's dispatch)
+    x.grad = layer.weight.grad = layer.bias.grad = None
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        out = layer(x)
+        kept = tracemalloc.get_traced_memory()[0] - before
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        out.backward(g)
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < out.data.nbytes + whole // 8
+    returned = g.nbytes + x.data.nbytes + layer.weight.data.nbytes  # δ (out.grad), ∂E/∂x, ∂E/∂W
+    assert peak < returned + whole // 2
+
+
+def test_a_batch_in_blocks_equals_torch(monkeypatch):
+    """Blocks of images (here one to four images each, the last one shorter; a backward pass
+    run twice on a retained graph) change no value and no gradient."""
+    monkeypatch.setattr(conv_ops, "BLOCK", 200)
+    for case in [*CASES_2D, (5, 2, 6, 5, 3, 3, 1, 1, 1, True), (7, 1, 3, 2, 2, 2, 1, 1, True)]:
+        _run(case, 2 if len(case) == 10 else 1)
+    for case in CASES_1D:
+        _run(case, 1)
+    rng = np.random.default_rng(8)
+    x = cr.Tensor(rng.standard_normal((7, 3, 5, 4)), requires_grad=True)
+    layer = Conv2d(3, 4, 3, padding=1, dtype=np.float64, rng=0)
+    out = layer(x)
+    assert len(conv_ops.image_blocks(7, 20 * 27)) == 7
+    g = rng.standard_normal(out.shape)
+    out.backward(g, retain_graph=True)
+    once = [t.grad.copy() for t in (x, layer.weight, layer.bias)]
+    out.backward(g)
+    for t, first in zip((x, layer.weight, layer.bias), once, strict=True):
+        np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-12, atol=1e-12)

@@ -12,6 +12,10 @@ Fast path for the data movement of `chainrule.nn.conv_ops.conv` and
 * `max_pool_forward` / `max_pool_backward`: each window's maximum and arg-max in one pass, and
   δ routed to the arg-max (NumPy: windows, argmax, take_along_axis; a bincount).
 
+`im2col`, `col2im` and `rows_to_channels` write into a given array when asked (`out`), so a
+convolution reuses one block buffer across the blocks of a batch; `running` says whether the
+kernels run now, which decides whether a convolution works in blocks (see `conv_ops.conv`).
+
 They give the NumPy code's numbers exactly (the sums in its order), except max-pool's backward
 over overlapping windows, which sums in the input's precision where NumPy's bincount uses
 float64 (``tests/fast/test_conv_kernels.py``). Since the matrix products are the same BLAS
@@ -50,6 +54,7 @@ __all__ = [
     "max_pool_backward",
     "max_pool_forward",
     "rows_to_channels",
+    "running",
     "window_table",
 ]
 
@@ -79,6 +84,12 @@ def _conv(work: int = 0) -> ModuleType | None:
         return None
     _module = _numba_conv
     return _module
+
+
+def running(dtype: np.dtype) -> bool:
+    """Whether the kernels run now for arrays of `dtype`: loaded, on, and a float32/float64
+    dtype. (Asking does not count toward `LOAD_AFTER`.)"""
+    return np.dtype(dtype) in _DTYPES and _conv() is not None
 
 
 @functools.lru_cache(maxsize=16)  # a network has a few geometries; tables grow with images
@@ -121,16 +132,18 @@ def im2col(
     pads: tuple[int, ...],
     dilation: tuple[int, ...],
     osz: tuple[int, ...],
+    out: Array | None = None,
 ) -> Array | None:
     """The (N·P, C·K) im2col matrix of x (N, C, *S) zero-padded by `pads` before each axis
-    (what lies past the end is padding too), rows (n, p) and columns (c, k) in C order; or
-    None (the caller's NumPy)."""
+    (what lies past the end is padding too), rows (n, p) and columns (c, k) in C order,
+    written into `out` (C-contiguous, of x's dtype) when given; or None (the caller's NumPy)."""
     k = _conv()
     if k is None or x.dtype not in _DTYPES:
         return None
     table = window_table(x.shape[2:], kernel, stride, pads, dilation, osz)
     n, c = x.shape[:2]
-    cols = np.empty((n * table.shape[0], c * table.shape[1]), dtype=x.dtype)
+    shape = (n * table.shape[0], c * table.shape[1])
+    cols = np.empty(shape, dtype=x.dtype) if out is None else out.reshape(shape)
     k.im2col(_plane(x), table, cols, x.dtype.type(0))
     return cols
 
@@ -143,23 +156,29 @@ def col2im(
     pads: tuple[int, ...],
     dilation: tuple[int, ...],
     osz: tuple[int, ...],
+    out: Array | None = None,
 ) -> Array | None:
-    """∂E/∂x (`shape`, unpadded) from ∂E/∂cols (N·P, C·K): the transpose of `im2col`."""
+    """∂E/∂x (`shape`, unpadded) from ∂E/∂cols (N·P, C·K): the transpose of `im2col`;
+    written into `out` (C-contiguous, of dcols' dtype) when given."""
     k = _conv()
     if k is None or dcols.dtype not in _DTYPES:
         return None
     table = window_table(tuple(shape[2:]), kernel, stride, pads, dilation, osz)
-    gx = np.empty(shape, dtype=dcols.dtype)
+    gx = np.empty(shape, dtype=dcols.dtype) if out is None else out
     k.col2im(np.ascontiguousarray(dcols), table, _plane(gx))
     return gx
 
 
-def rows_to_channels(rows: Array, bias: Array | None, n: int, n_pos: int) -> Array | None:
-    """(N·P, O) rows (+ bias (O,)) as a contiguous (N, O, P) array; or None."""
+def rows_to_channels(
+    rows: Array, bias: Array | None, n: int, n_pos: int, out: Array | None = None
+) -> Array | None:
+    """(N·P, O) rows (+ bias (O,)) as a contiguous (N, O, P) array (`out`, C-contiguous, of
+    the rows' dtype, when given); or None."""
     k = _conv()
     if k is None or rows.dtype not in _DTYPES or (bias is not None and bias.dtype != rows.dtype):
         return None
-    out = np.empty((n, rows.shape[1], n_pos), dtype=rows.dtype)
+    if out is None:
+        out = np.empty((n, rows.shape[1], n_pos), dtype=rows.dtype)
     no_bias = np.zeros(rows.shape[1], rows.dtype)[:0]  # (unused, typed like a bias)
     k.rows_to_channels(rows, no_bias if bias is None else bias, out, bias is not None)
     return out
