@@ -115,7 +115,7 @@ def test_the_fused_chain_runs_its_kernels_and_equals_numpy(monkeypatch):
     from chainrule.fast import _numba_kernels as compiled
 
     calls = []
-    for name in ("bias_relu", "delta_and_bias_grad"):
+    for name in ("bias_relu", "delta_and_bias_grad", "delta_and_bias_grad_in_place"):
         real = getattr(compiled, name)
         monkeypatch.setattr(
             compiled, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
@@ -134,7 +134,9 @@ def test_the_fused_chain_runs_its_kernels_and_equals_numpy(monkeypatch):
 
     plain, fast = both(grads)
     assert calls.count("bias_relu") == 2  # the ReLU and the identity layers (tanh: NumPy)
-    assert calls.count("delta_and_bias_grad") == 3  # one sweep per layer
+    # one sweep per layer: the last layer's δ into a new array, the others' in place
+    assert calls.count("delta_and_bias_grad") == 1
+    assert calls.count("delta_and_bias_grad_in_place") == 2
     for g_fast, g_plain in zip(fast, plain, strict=True):
         np.testing.assert_allclose(g_fast, g_plain, **tol(np.float32))
 

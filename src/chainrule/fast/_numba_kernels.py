@@ -90,25 +90,48 @@ def bias_relu(a, b, relu, with_bias):
             a[r, j] = x
 
 
+@numba.njit(inline="always")
+def _times_derivative(d, zj, act):
+    """d · σ′(a), σ′ written through z = σ(a) (`ops.derivative_from_output`)."""
+    if act == 1:
+        return d if zj > 0 else d * 0
+    if act == 2:
+        return d * (1 - zj * zj)
+    if act == 3:
+        return d * (zj * (1 - zj))
+    return d
+
+
 @jit
 def delta_and_bias_grad(g, z, out, db, act, with_bias):
-    """out ← g ∘ σ′ (σ′ through z = σ(a)), and db ← Σₙ out, in one sweep (all (n, k) row-major)."""
+    """out ← g ∘ σ′ (σ′ through z = σ(a)), and db ← Σₙ out, in one sweep (all (n, k) row-major).
+
+    `out` must not be `g` (that is `delta_and_bias_grad_in_place`): the vectorised loop checks
+    at run time that what it writes does not overlap what it reads, and runs one element at a
+    time (three times slower) when it does."""
+    n, k = g.shape
+    if with_bias:
+        for j in range(k):
+            db[j] = 0
+    for r in range(n):
+        for j in range(k):  # unit stride over out, g, z and the accumulator db
+            d = _times_derivative(g[r, j], z[r, j], act)
+            out[r, j] = d
+            if with_bias:
+                db[j] += d
+
+
+@jit
+def delta_and_bias_grad_in_place(g, z, db, act, with_bias):
+    """`delta_and_bias_grad` with out = g: g ← g ∘ σ′, db ← Σₙ g."""
     n, k = g.shape
     if with_bias:
         for j in range(k):
             db[j] = 0
     for r in range(n):
         for j in range(k):
-            d = g[r, j]
-            if act == 1:
-                d = d if z[r, j] > 0 else d * 0
-            elif act == 2:
-                zj = z[r, j]
-                d = d * (1 - zj * zj)
-            elif act == 3:
-                zj = z[r, j]
-                d = d * (zj * (1 - zj))
-            out[r, j] = d
+            d = _times_derivative(g[r, j], z[r, j], act)
+            g[r, j] = d
             if with_bias:
                 db[j] += d
 

@@ -301,7 +301,11 @@ def delta_and_bias_grad(g: Array, z: Array, act: str | None, out: Array, db: Arr
         db.dtype is not g.dtype or db.shape != g.shape[1:] or not db.flags.contiguous
     ):
         return False
-    k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, code, db is not None)
+    acc = g[0] if db is None else db
+    if out is g:
+        k.delta_and_bias_grad_in_place(g, z, acc, code, db is not None)
+    else:
+        k.delta_and_bias_grad(g, z, out, acc, code, db is not None)
     return True
 
 
