@@ -33,14 +33,11 @@ jit = numba.njit(cache=True, nogil=True, error_model="numpy")
 @jit
 def adam(w, g, m, v, h, keep, save):
     """Adam/AdamW in one pass: `chainrule.fast.updates.adam_update_`, with the hyperparameters
-    h = (β₁, β₂, 1 − β₁, 1 − β₂, step size, ε, λ, decay, tiny) in w's dtype: m and v below
-    `tiny` in magnitude are set to 0 (`chainrule.fast.updates.flush_subnormals`; tiny = 0 on
-    the steps that do not flush).
+    h = (β₁, β₂, 1 − β₁, 1 − β₂, step size, ε, λ, decay) in w's dtype.
 
-    No branch depends on the data (the flush is a select), so the loop compiles to SIMD code
-    (AMSGrad runs on NumPy)."""
+    No branch depends on the data, so the loop compiles to SIMD code (the steps that flush
+    subnormal numbers, and AMSGrad, run on NumPy)."""
     b1, b2, c1, c2, step_size, eps_c, wd, decay = h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7]
-    tiny = h[8]
     bad = False
     for i in range(w.size):
         wi = w[i]
@@ -52,9 +49,6 @@ def adam(w, g, m, v, h, keep, save):
         wi = wi * decay  # AdamW: w(1 − ηλ)
         mi = m[i] * b1 + gi * c1
         vi = v[i] * b2 + (gi * gi) * c2
-        if tiny > 0:  # (x − x: a 0 of x's type; x is finite here)
-            mi = mi - mi if abs(mi) < tiny else mi
-            vi = vi - vi if abs(vi) < tiny else vi
         m[i] = mi
         v[i] = vi
         wi = wi - (mi / (math.sqrt(vi) + eps_c)) * step_size

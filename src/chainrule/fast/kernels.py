@@ -212,13 +212,10 @@ def adam_(
     eps: float,
     weight_decay: float,
     decay: float,
-    flush: bool = False,
     keep: Array | None = None,
 ) -> bool | None:
     """Adam's step in one pass (`chainrule.fast.updates.adam_update_`), w, m and v in place:
-    m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w·decay − s·m/(√v + ε); with `flush`,
-    m and v are flushed of subnormal numbers (`chainrule.fast.updates.flush_subnormals`)
-    before w's update."""
+    m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w·decay − s·m/(√v + ε)."""
     k = _kernels(w.size)
     if k is None:
         return None
@@ -228,8 +225,7 @@ def adam_(
     saved = _NOWHERE[w.dtype] if keep is None else flat[4]
     b1, b2 = betas
     # (each hyperparameter rounded to w's dtype, as NumPy would)
-    tiny = np.finfo(w.dtype).tiny if flush else 0.0
-    h = np.array([b1, b2, 1.0 - b1, 1.0 - b2, step_size, eps, weight_decay, decay, tiny], w.dtype)
+    h = np.array([b1, b2, 1.0 - b1, 1.0 - b2, step_size, eps, weight_decay, decay], w.dtype)
     return bool(k.adam(flat[0], flat[1], flat[2], flat[3], h, saved, keep is not None))
 
 

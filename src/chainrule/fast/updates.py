@@ -83,8 +83,7 @@ def flush_subnormals(a: Array) -> None:
     long training the steps were 10-15% slower. Values below 1.2e-38 (float32) carry no
     weight in an update that divides by √v + ε, so they are set to 0, as GPUs and
     ``torch.set_flush_denormal(True)`` do in hardware. Optimizers call this every
-    `FLUSH_EVERY` steps, which costs three passes over the buffer each time (the compiled
-    Adam step flushes m and v in its own pass instead).
+    `FLUSH_EVERY` steps, which costs three passes over the buffer each time.
     """
     np.copyto(a, 0, where=np.abs(a) < np.finfo(a.dtype).tiny)
 
@@ -161,11 +160,12 @@ def adam_update_(
     t = state["step"]
     m, v = state["exp_avg"], state["exp_avg_sq"]
     c = math.sqrt(1.0 - beta2**t)  # see the end
-    if not group["amsgrad"]:  # compiled, one pass (AMSGrad takes NumPy's path)
+    # compiled, one pass (AMSGrad and the steps that flush subnormals take NumPy's path)
+    if not group["amsgrad"] and t % FLUSH_EVERY:
         finite = kernels.adam_(
             w, g, m, v, betas=(beta1, beta2), step_size=lr * c / (1.0 - beta1**t),
             eps=group["eps"] * c, weight_decay=0.0 if decoupled else wd,
-            decay=1.0 - lr * wd if decoupled else 1.0, flush=t % FLUSH_EVERY == 0, keep=keep,
+            decay=1.0 - lr * wd if decoupled else 1.0, keep=keep,
         )  # fmt: skip
         if finite is not None:
             return finite if keep is not None else None
