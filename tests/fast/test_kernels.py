@@ -143,6 +143,56 @@ def test_update_saving_the_old_weights_equals_numpy(cls, options, update, decoup
         assert set(fast_results[:-1]) <= {True, None} and True in fast_results[:-1]
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+def test_the_step_that_flushes_subnormal_averages_is_compiled_and_equals_numpy(
+    monkeypatch, cls, dtype
+):
+    from chainrule.fast.updates import FLUSH_EVERY
+
+    calls = []
+    real = kernels.adam_
+    monkeypatch.setattr(kernels, "adam_", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(6)
+    tiny = np.finfo(dtype).tiny
+    w0, g = rng.standard_normal(101).astype(dtype), rng.standard_normal(101).astype(dtype)
+    g[:60] = 0  # silent weights: their averages only decay
+    # averages around the smallest normal number: some subnormal, some not, some 0, a NaN
+    m0 = (rng.uniform(-4, 4, 101) * tiny).astype(dtype)
+    v0 = (rng.uniform(0, 4, 101) * tiny).astype(dtype)
+    m0[:3], v0[3:6], m0[7] = 0, 0, np.nan
+    assert ((np.abs(m0) < tiny) & (m0 != 0)).any() and ((v0 < tiny) & (v0 != 0)).any()
+
+    def run():
+        opt = cls([Parameter(w0.copy())], lr=0.01, weight_decay=0.1)
+        w, group = w0.copy(), opt.param_groups[0]
+        state = {"step": FLUSH_EVERY - 1, "exp_avg": m0.copy(), "exp_avg_sq": v0.copy()}
+        adam_update_(w, g, state, group, Workspace(), cls is AdamW)
+        return w, state["exp_avg"], state["exp_avg_sq"]
+
+    with np.errstate(all="ignore"):
+        plain, fast = both(run)
+    assert calls, "the flush step ran on NumPy"
+    for a, b in zip(fast, plain, strict=True):
+        np.testing.assert_allclose(a, b, **tol(dtype))
+        assert ((a == 0) == (b == 0)).all()  # the same numbers flushed to 0
+    for a in fast[1:]:  # m and v: no subnormal number left
+        assert not ((np.abs(a) < tiny) & (a != 0)).any()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_flush_subnormals_kernel_equals_numpy(dtype, order):
+    from chainrule.fast.updates import flush_subnormals
+
+    tiny = np.finfo(dtype).tiny
+    a = np.asarray(np.random.default_rng(7).uniform(-3, 3, (17, 5)) * tiny, dtype, order=order)
+    a[0, :3] = [np.nan, np.inf, -0.0]
+    plain, fast = both(lambda: (flush_subnormals(b := a.copy(order="K")), b)[1])
+    np.testing.assert_array_equal(fast, plain)
+    assert ((plain == 0) & (a != 0)).any() and (plain != 0).any()
+
+
 def test_the_optimizer_step_takes_the_compiled_path(monkeypatch):
     calls = []
     real = kernels.adam_

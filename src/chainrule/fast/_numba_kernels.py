@@ -191,6 +191,15 @@ def softmax_cross_entropy(a, y, p):
 
 
 @jit
+def flush_subnormals(a, tiny):
+    """a ← 0 where |a| < tiny (`chainrule.fast.updates.flush_subnormals`), in place; a select,
+    so SIMD code (x − x: a 0 of x's type, x finite there)."""
+    for i in range(a.size):
+        x = a[i]
+        a[i] = x - x if abs(x) < tiny else x
+
+
+@jit
 def all_finite(bits, exponent):
     """True if no element of a float array, read as unsigned integers of its width (`bits`),
     is ±inf or NaN (all exponent bits set). Integer arithmetic only, so the loop is SIMD code."""

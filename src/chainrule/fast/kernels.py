@@ -45,6 +45,7 @@ __all__ = [
     "bias_activation_",
     "delta_and_bias_grad",
     "enabled",
+    "flush_subnormals_",
     "loaded",
     "rmsprop_",
     "set_enabled",
@@ -323,6 +324,17 @@ _BITS = {
     np.dtype(np.float32): (np.uint32, np.uint32(0x7F800000)),
     np.dtype(np.float64): (np.uint64, np.uint64(0x7FF0000000000000)),
 }
+
+
+def flush_subnormals_(a: Array) -> bool:
+    """Set the elements of `a` below the smallest normal number in magnitude to 0, in one
+    pass (`chainrule.fast.updates.flush_subnormals`); False, nothing done, if it cannot run."""
+    k = _kernels(a.size)
+    flat = None if k is None else _flat(a)
+    if flat is None:
+        return False
+    k.flush_subnormals(flat[0], a.dtype.type(np.finfo(a.dtype).tiny))
+    return True
 
 
 def all_finite(a: Array) -> bool | None:

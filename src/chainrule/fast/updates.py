@@ -83,9 +83,11 @@ def flush_subnormals(a: Array) -> None:
     long training the steps were 10-15% slower. Values below 1.2e-38 (float32) carry no
     weight in an update that divides by √v + ε, so they are set to 0, as GPUs and
     ``torch.set_flush_denormal(True)`` do in hardware. Optimizers call this every
-    `FLUSH_EVERY` steps, which costs three passes over the buffer each time.
+    `FLUSH_EVERY` steps, which costs one compiled pass over the buffer each time (three
+    NumPy passes without numba).
     """
-    np.copyto(a, 0, where=np.abs(a) < np.finfo(a.dtype).tiny)
+    if not kernels.flush_subnormals_(a):
+        np.copyto(a, 0, where=np.abs(a) < np.finfo(a.dtype).tiny)
 
 
 def state_buffer(state: dict[str, Any], name: str, w: Array) -> Array:
@@ -160,14 +162,16 @@ def adam_update_(
     t = state["step"]
     m, v = state["exp_avg"], state["exp_avg_sq"]
     c = math.sqrt(1.0 - beta2**t)  # see the end
-    # compiled, one pass (AMSGrad and the steps that flush subnormals take NumPy's path)
-    if not group["amsgrad"] and t % FLUSH_EVERY:
+    if not group["amsgrad"]:  # compiled, one pass (AMSGrad takes NumPy's path)
         finite = kernels.adam_(
             w, g, m, v, betas=(beta1, beta2), step_size=lr * c / (1.0 - beta1**t),
             eps=group["eps"] * c, weight_decay=0.0 if decoupled else wd,
             decay=1.0 - lr * wd if decoupled else 1.0, keep=keep,
         )  # fmt: skip
         if finite is not None:
+            if t % FLUSH_EVERY == 0:  # after w's update (NumPy: before; a difference in w
+                flush_subnormals(m)  # of a subnormal number's share, far below rounding)
+                flush_subnormals(v)
             return finite if keep is not None else None
     if keep is not None:
         np.copyto(keep, w)
