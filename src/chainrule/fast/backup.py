@@ -9,8 +9,9 @@ so a step costs no extra pass over the weights; any other update is preceded by 
 the weights (`save_all`). `finite` then says whether the step left every weight finite, and
 `restore` puts back the weights from before the step.
 
-``tests/fast/test_backup.py`` checks both ways against each other; the tests of the guard
-undo non-finite steps with the kernels on and off.
+``tests/fast/test_backup.py`` tests this protocol; ``tests/fast/test_kernels.py`` that the
+updates save the old weights exactly and compute the same new ones with or without saving;
+``tests/training/test_guard.py`` undoes non-finite steps with the kernels on and off.
 """
 
 from __future__ import annotations
