@@ -91,6 +91,108 @@ def test_update_kernel_equals_numpy(cls, options, update, decoupled, shape, dtyp
         np.testing.assert_allclose(s_fast[name], s_plain[name], **tol(dtype), err_msg=name)
 
 
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("shape", SHAPES)
+@pytest.mark.parametrize(("cls", "options", "update", "decoupled"), UPDATES)
+def test_update_saving_the_old_weights_equals_numpy(cls, options, update, decoupled, shape, dtype):
+    # With keep= (the divergence guard's copy) every step writes the weights before it into
+    # keep and, compiled, tells whether the new ones are finite; the numbers are unchanged.
+    rng = np.random.default_rng(4)
+    w0 = rng.standard_normal(shape).astype(dtype)
+    if len(shape) == 2:
+        w0 = np.asfortranarray(w0)
+    # past FLUSH_EVERY; laid out as w (column-major for 2-d), so the kernels run on them
+    grads = [rng.standard_normal(shape).astype(dtype) for _ in range(35)]
+    grads = [np.asfortranarray(g) if len(shape) == 2 else g for g in grads]
+    grads[-1].flat[-1] = np.inf  # the last step makes a weight non-finite
+
+    def run(save):
+        opt = cls([Parameter(w0.copy())], **options)
+        group = opt.param_groups[0]
+        w = w0.copy(order="K")
+        state = opt._init_state(w, group)
+        scratch, keep, results = Workspace(), np.empty_like(w), []
+        extra = (bool(decoupled),) if decoupled is not None else ()
+        for g in grads:
+            before = w.copy()
+            if save:  # (the last step's inf makes NumPy warn: cr.fit silences that too)
+                results.append(update(w, g, state, group, scratch, *extra, keep=keep))
+                np.testing.assert_array_equal(keep, before)  # exactly the old weights
+            else:
+                assert update(w, g, state, group, scratch, *extra) is None
+        return w, {k: v for k, v in state.items() if isinstance(v, np.ndarray)}, results
+
+    with np.errstate(all="ignore"), kernels.use_kernels(False):
+        w_plain, s_plain, _ = run(save=False)
+        w_numpy, s_numpy, numpy_results = run(save=True)
+    with np.errstate(all="ignore"), kernels.use_kernels(True):
+        w_fast, s_fast, fast_results = run(save=True)
+    assert numpy_results == [None] * len(grads)  # NumPy copies, and leaves the check
+    np.testing.assert_array_equal(w_numpy, w_plain)
+    assert not np.isfinite(w_plain).all()
+    np.testing.assert_allclose(w_fast, w_plain, **tol(dtype))
+    for name in s_plain:
+        np.testing.assert_array_equal(s_numpy[name], s_plain[name], err_msg=name)
+        np.testing.assert_allclose(s_fast[name], s_plain[name], **tol(dtype), err_msg=name)
+    # compiled steps report True, the last False; the rest ran on NumPy (flush steps, SGD's
+    # first momentum step; AMSGrad and centered RMSprop always)
+    if options.get("amsgrad") or options.get("centered"):
+        assert fast_results == [None] * len(grads)
+    else:
+        assert fast_results[-1] is False
+        assert set(fast_results[:-1]) <= {True, None} and True in fast_results[:-1]
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("cls", [Adam, AdamW])
+def test_the_step_that_flushes_subnormal_averages_is_compiled_and_equals_numpy(
+    monkeypatch, cls, dtype
+):
+    from chainrule.fast.updates import FLUSH_EVERY
+
+    calls = []
+    real = kernels.adam_
+    monkeypatch.setattr(kernels, "adam_", lambda *a, **k: calls.append(1) or real(*a, **k))
+    rng = np.random.default_rng(6)
+    tiny = np.finfo(dtype).tiny
+    w0, g = rng.standard_normal(101).astype(dtype), rng.standard_normal(101).astype(dtype)
+    g[:60] = 0  # silent weights: their averages only decay
+    # averages around the smallest normal number: some subnormal, some not, some 0, a NaN
+    m0 = (rng.uniform(-4, 4, 101) * tiny).astype(dtype)
+    v0 = (rng.uniform(0, 4, 101) * tiny).astype(dtype)
+    m0[:3], v0[3:6], m0[7] = 0, 0, np.nan
+    assert ((np.abs(m0) < tiny) & (m0 != 0)).any() and ((v0 < tiny) & (v0 != 0)).any()
+
+    def run():
+        opt = cls([Parameter(w0.copy())], lr=0.01, weight_decay=0.1)
+        w, group = w0.copy(), opt.param_groups[0]
+        state = {"step": FLUSH_EVERY - 1, "exp_avg": m0.copy(), "exp_avg_sq": v0.copy()}
+        adam_update_(w, g, state, group, Workspace(), cls is AdamW)
+        return w, state["exp_avg"], state["exp_avg_sq"]
+
+    with np.errstate(all="ignore"):
+        plain, fast = both(run)
+    assert calls, "the flush step ran on NumPy"
+    for a, b in zip(fast, plain, strict=True):
+        np.testing.assert_allclose(a, b, **tol(dtype))
+        assert ((a == 0) == (b == 0)).all()  # the same numbers flushed to 0
+    for a in fast[1:]:  # m and v: no subnormal number left
+        assert not ((np.abs(a) < tiny) & (a != 0)).any()
+
+
+@pytest.mark.parametrize("dtype", DTYPES)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_flush_subnormals_kernel_equals_numpy(dtype, order):
+    from chainrule.fast.updates import flush_subnormals
+
+    tiny = np.finfo(dtype).tiny
+    a = np.asarray(np.random.default_rng(7).uniform(-3, 3, (17, 5)) * tiny, dtype, order=order)
+    a[0, :3] = [np.nan, np.inf, -0.0]
+    plain, fast = both(lambda: (flush_subnormals(b := a.copy(order="K")), b)[1])
+    np.testing.assert_array_equal(fast, plain)
+    assert ((plain == 0) & (a != 0)).any() and (plain != 0).any()
+
+
 def test_the_optimizer_step_takes_the_compiled_path(monkeypatch):
     calls = []
     real = kernels.adam_
@@ -115,7 +217,7 @@ def test_the_fused_chain_runs_its_kernels_and_equals_numpy(monkeypatch):
     from chainrule.fast import _numba_kernels as compiled
 
     calls = []
-    for name in ("bias_relu", "delta_and_bias_grad"):
+    for name in ("bias_relu", "delta_and_bias_grad", "delta_and_bias_grad_in_place"):
         real = getattr(compiled, name)
         monkeypatch.setattr(
             compiled, name, lambda *a, real=real, name=name: calls.append(name) or real(*a)
@@ -134,7 +236,9 @@ def test_the_fused_chain_runs_its_kernels_and_equals_numpy(monkeypatch):
 
     plain, fast = both(grads)
     assert calls.count("bias_relu") == 2  # the ReLU and the identity layers (tanh: NumPy)
-    assert calls.count("delta_and_bias_grad") == 3  # one sweep per layer
+    # one sweep per layer: the last layer's δ into a new array, the others' in place
+    assert calls.count("delta_and_bias_grad") == 1
+    assert calls.count("delta_and_bias_grad_in_place") == 2
     for g_fast, g_plain in zip(fast, plain, strict=True):
         np.testing.assert_allclose(g_fast, g_plain, **tol(np.float32))
 
@@ -238,22 +342,21 @@ def test_the_environment_variable_switches_the_kernels_off():
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("size", [1, 7, 235])
-def test_copy_finite_copies_and_finds_every_non_finite_value(size, dtype):
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_all_finite_finds_every_non_finite_value(size, dtype, order):
     rng = np.random.default_rng(5)
-    src = (rng.standard_normal(size) * 1e30).astype(dtype)
-    dst = np.empty_like(src)
+    shape = (size, 3)
+    src = np.asarray((rng.standard_normal(shape) * 1e30).astype(dtype), order=order)
     with kernels.use_kernels(True):
-        assert kernels.copy_finite(src, dst) is True
-        np.testing.assert_array_equal(dst, src)
-        big = np.finfo(dtype).max
+        assert kernels.all_finite(src) is True
         for pos in {0, size // 2, size - 1}:
             for bad in (np.inf, -np.inf, np.nan):
-                s = src.copy()
-                s[pos] = bad
-                assert kernels.copy_finite(s, dst) is False
-                np.testing.assert_array_equal(dst, s)
-        s = np.full(size, big, dtype)  # finite, even where a sum would overflow
-        assert kernels.copy_finite(s, dst) is True
+                s = src.copy(order="K")
+                s[pos, 1] = bad
+                assert kernels.all_finite(s) is False
+        # finite, even where a sum would overflow
+        assert kernels.all_finite(np.full(size, np.finfo(dtype).max, dtype)) is True
+        assert kernels.all_finite(src[:, ::2]) is None  # not contiguous: NumPy checks
 
 
 def _numba_loaded_after(code: str) -> bool:

@@ -179,8 +179,11 @@ def _delta_and_bias_grad(
         out = g if in_place else np.empty(g.shape, g.dtype)
         db = dest if dest is not None or not want_db else np.empty(g.shape[1:], g.dtype)
         if k is not None and len(g) and g.dtype == dtype:  # (a caller's g may be another dtype)
-            code = kernels.ACTIVATIONS[act]
-            k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, code, db is not None)
+            code, acc = kernels.ACTIVATIONS[act], g[0] if db is None else db
+            if in_place:
+                k.delta_and_bias_grad_in_place(g, z, acc, code, db is not None)
+            else:
+                k.delta_and_bias_grad(g, z, out, acc, code, db is not None)
             return out, db
         if kernels.delta_and_bias_grad(g, z, act, out, db):
             return out, db

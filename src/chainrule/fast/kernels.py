@@ -14,12 +14,11 @@ the caller then runs its NumPy code. So the core needs only NumPy; with
 ``pip install chainrule[fast]`` the kernels are used, unless the environment variable
 ``CHAINRULE_NO_NUMBA=1`` (read at import) or `set_enabled(False)` switches them off.
 (Two exceptions to the checks, for calls repeated every step on arrays whose layout is known:
-`unchecked` hands `dense_chain` the kernels themselves, and `FiniteCopy` checks its pair of
-arrays once.)
+`unchecked` hands `dense_chain` the kernels themselves.)
 numba is imported, and each kernel compiled, on first use; the machine code is cached on disk.
 Loading numba takes about two seconds per process, which a small job (`chainrule info`'s check
 of a model, `predict` on a few rows, a few epochs on digits) would not earn back, so the kernels
-are loaded by the first optimizer step (or divergence check) over at least `MIN_SIZE`
+are loaded by the first optimizer step (or finiteness check) over at least `MIN_SIZE`
 parameters, or at once by `set_enabled(True)` / `use_kernels(True)`; once loaded they serve
 arrays of every size. The forward, backward and loss kernels never load numba themselves: a
 model that only predicts stays on NumPy, however many rows.
@@ -40,13 +39,13 @@ from chainrule.autograd.tensor import Array
 
 __all__ = [
     "ACTIVATIONS",
-    "FiniteCopy",
     "adam_",
+    "all_finite",
     "available",
     "bias_activation_",
-    "copy_finite",
     "delta_and_bias_grad",
     "enabled",
+    "flush_subnormals_",
     "loaded",
     "rmsprop_",
     "set_enabled",
@@ -197,6 +196,12 @@ def _rows(*arrays: Array) -> bool:
 
 
 # ---------------------------------------------------------------------- optimizer steps
+# Each returns None, having changed nothing, when its kernel cannot run; else True, or with
+# `keep` (an array laid out as w: the divergence guard's copy, `chainrule.fast.backup`) the
+# weights before the step written into `keep` and whether every new weight is finite.
+_NOWHERE = {dtype: np.empty(0, dtype) for dtype in _DTYPES}  # `keep` when there is none
+
+
 def adam_(
     w: Array,
     g: Array,
@@ -208,19 +213,21 @@ def adam_(
     eps: float,
     weight_decay: float,
     decay: float,
-) -> bool:
+    keep: Array | None = None,
+) -> bool | None:
     """Adam's step in one pass (`chainrule.fast.updates.adam_update_`), w, m and v in place:
     m ← β₁m + (1 − β₁)g, v ← β₂v + (1 − β₂)g², w ← w·decay − s·m/(√v + ε)."""
     k = _kernels(w.size)
     if k is None:
-        return False
-    flat = _flat(w, g, m, v)
+        return None
+    flat = _flat(w, g, m, v) if keep is None else _flat(w, g, m, v, keep)
     if flat is None:
-        return False
+        return None
+    saved = _NOWHERE[w.dtype] if keep is None else flat[4]
     b1, b2 = betas
-    h = [b1, b2, 1.0 - b1, 1.0 - b2, step_size, eps, weight_decay, decay]
-    k.adam(*flat, np.array(h, w.dtype))  # (each rounded to w's dtype, as NumPy would)
-    return True
+    # (each hyperparameter rounded to w's dtype, as NumPy would)
+    h = np.array([b1, b2, 1.0 - b1, 1.0 - b2, step_size, eps, weight_decay, decay], w.dtype)
+    return bool(k.adam(flat[0], flat[1], flat[2], flat[3], h, saved, keep is not None))
 
 
 def rmsprop_(
@@ -234,19 +241,20 @@ def rmsprop_(
     eps: float,
     weight_decay: float,
     momentum: float,
-) -> bool:
+    keep: Array | None = None,
+) -> bool | None:
     """RMSprop's step in one pass (`chainrule.fast.updates.rmsprop_update_`), not centered."""
     k = _kernels(w.size)
     if k is None:
-        return False
-    extra = () if momentum_buffer is None else (momentum_buffer,)
-    flat = _flat(w, g, square_avg, *extra)
+        return None
+    buf = g if momentum_buffer is None else momentum_buffer  # (not read without momentum)
+    flat = _flat(w, g, square_avg, buf) if keep is None else _flat(w, g, square_avg, buf, keep)
     if flat is None:
-        return False
+        return None
+    saved = _NOWHERE[w.dtype] if keep is None else flat[4]
     mu = momentum if momentum_buffer is not None else 0.0
     h = np.array([alpha, 1.0 - alpha, lr, eps, weight_decay, mu], w.dtype)
-    k.rmsprop(flat[0], flat[1], flat[2], flat[-1], h)
-    return True
+    return bool(k.rmsprop(flat[0], flat[1], flat[2], flat[3], h, saved, keep is not None))
 
 
 def sgd_(
@@ -259,19 +267,21 @@ def sgd_(
     momentum: float,
     dampening: float,
     nesterov: bool,
-) -> bool:
+    keep: Array | None = None,
+) -> bool | None:
     """SGD's step in one pass (`chainrule.fast.updates.sgd_update_`), after the first momentum
     step (which sets the buffer to g)."""
     k = _kernels(w.size)
     if k is None:
-        return False
-    flat = _flat(w, g) if momentum_buffer is None else _flat(w, g, momentum_buffer)
+        return None
+    buf = g if momentum_buffer is None else momentum_buffer  # (not read without momentum)
+    flat = _flat(w, g, buf) if keep is None else _flat(w, g, buf, keep)
     if flat is None:
-        return False
+        return None
+    saved = _NOWHERE[w.dtype] if keep is None else flat[3]
     mu = momentum if momentum_buffer is not None else 0.0
     h = np.array([lr, weight_decay, mu, 1.0 - dampening], w.dtype)
-    k.sgd(flat[0], flat[1], flat[-1], h, bool(nesterov))
-    return True
+    return bool(k.sgd(flat[0], flat[1], flat[2], h, bool(nesterov), saved, keep is not None))
 
 
 # ---------------------------------------------------------------------- dense layers
@@ -301,7 +311,11 @@ def delta_and_bias_grad(g: Array, z: Array, act: str | None, out: Array, db: Arr
         db.dtype is not g.dtype or db.shape != g.shape[1:] or not db.flags.contiguous
     ):
         return False
-    k.delta_and_bias_grad(g, z, out, g[0] if db is None else db, code, db is not None)
+    acc = g[0] if db is None else db
+    if out is g:
+        k.delta_and_bias_grad_in_place(g, z, acc, code, db is not None)
+    else:
+        k.delta_and_bias_grad(g, z, out, acc, code, db is not None)
     return True
 
 
@@ -312,38 +326,28 @@ _BITS = {
 }
 
 
-def copy_finite(src: Array, dst: Array) -> bool | None:
-    """Copy `src` into `dst` and tell whether every element is finite, in one pass; None (and
-    nothing copied) when the kernel cannot run (the caller then copies and checks with NumPy).
-    """
-    return FiniteCopy(src, dst)()
+def flush_subnormals_(a: Array) -> bool:
+    """Set the elements of `a` below the smallest normal number in magnitude to 0, in one
+    pass (`chainrule.fast.updates.flush_subnormals`); False, nothing done, if it cannot run."""
+    k = _kernels(a.size)
+    flat = None if k is None else _flat(a)
+    if flat is None:
+        return False
+    k.flush_subnormals(flat[0], a.dtype.type(np.finfo(a.dtype).tiny))
+    return True
 
 
-class FiniteCopy:
-    """`copy_finite` for one pair of arrays, their layout checked once: the divergence guard
-    calls it after every step, where the checks would cost more than the copy of a small
-    network's weights."""
-
-    __slots__ = ("_args", "_size")
-
-    def __init__(self, src: Array, dst: Array) -> None:
-        self._size = src.size
-        bits = _BITS.get(src.dtype)
-        flat = None if bits is None else _flat(src, dst)
-        if bits is None or flat is None:
-            self._args = None
-        else:
-            uint, exponent = bits
-            self._args = (flat[0].view(uint), flat[1].view(uint), exponent)
-
-    def __call__(self) -> bool | None:
-        """True if the copied elements are all finite, False if not; None: nothing done."""
-        if self._args is None:
-            return None
-        k = _kernels(self._size)
-        if k is None:
-            return None
-        return bool(k.copy_finite(*self._args))
+def all_finite(a: Array) -> bool | None:
+    """No element of `a` is ±inf or NaN, in one pass; None when the kernel cannot run (the
+    caller then checks with NumPy)."""
+    bits = _BITS.get(a.dtype)
+    if bits is None or (not a.flags.c_contiguous and not a.flags.f_contiguous):
+        return None
+    k = _kernels(a.size)
+    if k is None:
+        return None
+    uint, exponent = bits
+    return bool(k.all_finite(a.reshape(-1, order="A").view(uint), exponent))
 
 
 # ---------------------------------------------------------------------- loss

@@ -15,6 +15,10 @@ what that pass must equal, and what runs without numba.
 Each function takes the weights `w` (updated in place), the gradient `g` (only read: the
 engine may share it), the parameter's state dict (updated in place), the hyperparameters of
 its group, and ``scratch(w, slot)``, which hands out a reusable array shaped like `w`.
+Optionally `keep`, an array laid out as `w` (the divergence guard's copy,
+`chainrule.fast.backup`): the weights before the step are written into it, by the compiled
+pass itself, which also checks the new weights (the result: True if all are finite, False if
+not), or by a copy before the NumPy code (the result: None, not checked).
 """
 
 from __future__ import annotations
@@ -79,9 +83,11 @@ def flush_subnormals(a: Array) -> None:
     long training the steps were 10-15% slower. Values below 1.2e-38 (float32) carry no
     weight in an update that divides by √v + ε, so they are set to 0, as GPUs and
     ``torch.set_flush_denormal(True)`` do in hardware. Optimizers call this every
-    `FLUSH_EVERY` steps, which costs three passes over the buffer each time.
+    `FLUSH_EVERY` steps, which costs one compiled pass over the buffer each time (three
+    NumPy passes without numba).
     """
-    np.copyto(a, 0, where=np.abs(a) < np.finfo(a.dtype).tiny)
+    if not kernels.flush_subnormals_(a):
+        np.copyto(a, 0, where=np.abs(a) < np.finfo(a.dtype).tiny)
 
 
 def state_buffer(state: dict[str, Any], name: str, w: Array) -> Array:
@@ -93,16 +99,25 @@ def state_buffer(state: dict[str, Any], name: str, w: Array) -> Array:
 
 
 def sgd_update_(
-    w: Array, g: Array, state: dict[str, Any], group: dict[str, Any], scratch: Scratch
-) -> None:
+    w: Array,
+    g: Array,
+    state: dict[str, Any],
+    group: dict[str, Any],
+    scratch: Scratch,
+    keep: Array | None = None,
+) -> bool | None:
     """`chainrule.optim.sgd.sgd_rule`, in place."""
     lr, mu, wd = group["lr"], group["momentum"], group["weight_decay"]
     buf = state.get("momentum_buffer") if mu != 0 else None
-    if (mu == 0 or buf is not None) and kernels.sgd_(
-        w, g, buf, lr=lr, weight_decay=wd, momentum=mu, dampening=group["dampening"],
-        nesterov=group["nesterov"],
-    ):  # fmt: skip
-        return
+    if mu == 0 or buf is not None:
+        finite = kernels.sgd_(
+            w, g, buf, lr=lr, weight_decay=wd, momentum=mu, dampening=group["dampening"],
+            nesterov=group["nesterov"], keep=keep,
+        )  # fmt: skip
+        if finite is not None:
+            return finite if keep is not None else None
+    if keep is not None:
+        np.copyto(keep, w)
     d = scratch(w, 0)  # the step direction, built without touching g
     if wd != 0:
         np.multiply(w, wd, out=d)
@@ -129,6 +144,7 @@ def sgd_update_(
             g = v
     np.multiply(g, lr, out=d)
     w -= d  # in place: w may be a view into a flat buffer
+    return None
 
 
 def adam_update_(
@@ -138,20 +154,27 @@ def adam_update_(
     group: dict[str, Any],
     scratch: Scratch,
     decoupled: bool = False,
-) -> None:
+    keep: Array | None = None,
+) -> bool | None:
     """`chainrule.optim.adam.adam_rule`, in place (AdamW's with ``decoupled=True``)."""
     lr, (beta1, beta2), wd = group["lr"], group["betas"], group["weight_decay"]
     state["step"] += 1
     t = state["step"]
     m, v = state["exp_avg"], state["exp_avg_sq"]
     c = math.sqrt(1.0 - beta2**t)  # see the end
-    # compiled, one pass (AMSGrad and the steps that flush subnormals take NumPy's path)
-    if not group["amsgrad"] and t % FLUSH_EVERY and kernels.adam_(
-        w, g, m, v, betas=(beta1, beta2), step_size=lr * c / (1.0 - beta1**t),
-        eps=group["eps"] * c, weight_decay=0.0 if decoupled else wd,
-        decay=1.0 - lr * wd if decoupled else 1.0,
-    ):  # fmt: skip
-        return
+    if not group["amsgrad"]:  # compiled, one pass (AMSGrad takes NumPy's path)
+        finite = kernels.adam_(
+            w, g, m, v, betas=(beta1, beta2), step_size=lr * c / (1.0 - beta1**t),
+            eps=group["eps"] * c, weight_decay=0.0 if decoupled else wd,
+            decay=1.0 - lr * wd if decoupled else 1.0, keep=keep,
+        )  # fmt: skip
+        if finite is not None:
+            if t % FLUSH_EVERY == 0:  # after w's update (NumPy: before; a difference in w
+                flush_subnormals(m)  # of a subnormal number's share, far below rounding)
+                flush_subnormals(v)
+            return finite if keep is not None else None
+    if keep is not None:
+        np.copyto(keep, w)
     if wd != 0:
         if decoupled:
             w *= 1.0 - lr * wd  # AdamW: w ← w(1 − ηλ) before the Adam step
@@ -183,19 +206,30 @@ def adam_update_(
     np.divide(m, e, out=e)
     e *= lr * c / (1.0 - beta1**t)
     w -= e
+    return None
 
 
 def rmsprop_update_(
-    w: Array, g: Array, state: dict[str, Any], group: dict[str, Any], scratch: Scratch
-) -> None:
+    w: Array,
+    g: Array,
+    state: dict[str, Any],
+    group: dict[str, Any],
+    scratch: Scratch,
+    keep: Array | None = None,
+) -> bool | None:
     """`chainrule.optim.rmsprop.rmsprop_rule`, in place."""
     lr, alpha, wd, mu = group["lr"], group["alpha"], group["weight_decay"], group["momentum"]
     state["step"] += 1
-    if not group["centered"] and kernels.rmsprop_(  # compiled, one pass
-        w, g, state["square_avg"], state_buffer(state, "momentum_buffer", w) if mu > 0 else None,
-        lr=lr, alpha=alpha, eps=group["eps"], weight_decay=wd, momentum=mu,
-    ):  # fmt: skip
-        return
+    if not group["centered"]:  # compiled, one pass
+        finite = kernels.rmsprop_(
+            w, g, state["square_avg"],
+            state_buffer(state, "momentum_buffer", w) if mu > 0 else None,
+            lr=lr, alpha=alpha, eps=group["eps"], weight_decay=wd, momentum=mu, keep=keep,
+        )  # fmt: skip
+        if finite is not None:
+            return finite if keep is not None else None
+    if keep is not None:
+        np.copyto(keep, w)
     if wd != 0:
         d = scratch(w, 0)
         np.multiply(w, wd, out=d)
@@ -229,3 +263,4 @@ def rmsprop_update_(
     else:
         r *= lr
     w -= r
+    return None

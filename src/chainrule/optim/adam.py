@@ -90,9 +90,16 @@ class Adam(Optimizer):
             state["max_exp_avg_sq"] = np.zeros_like(w)
         return state
 
-    def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self,
+        w: Array,
+        g: Array,
+        state: dict[str, Any],
+        group: dict[str, Any],
+        keep: Array | None = None,
+    ) -> bool | None:
         """`adam_rule`, in place (the fast path `chainrule.fast.updates.adam_update_`)."""
-        adam_update_(w, g, state, group, self._scratch, self.decoupled_weight_decay)
+        return adam_update_(w, g, state, group, self._scratch, self.decoupled_weight_decay, keep)
 
 
 class AdamW(Adam):

@@ -15,21 +15,23 @@ Each optimizer module writes its rule twice, side by side: a plain function as t
 writes it (`sgd_rule`, `adam_rule`, `rmsprop_rule`: new arrays, every symbol in sight), which the
 tests use as the reference, and the in-place fast path it calls from `_update`
 (`chainrule.fast.updates`: NumPy ``out=``, so a step allocates no arrays after the first).
-When a group's parameters are views into one flat buffer (see
-`chainrule.fast.flatten_parameters`), the rule runs once on the whole buffer
-(`chainrule.fast.groups`).
+When a group's parameters are views into one flat buffer (`chainrule.fast.flatten_parameters`),
+the rule runs once on the whole buffer (`chainrule.fast.groups`).
 """
 
 from __future__ import annotations
 
+import inspect
 import math
 from collections.abc import Callable, Iterable, Mapping
+from functools import partial
 from typing import Any, ClassVar
 
 import numpy as np
 
 from chainrule.autograd import Tensor
 from chainrule.autograd.tensor import Array
+from chainrule.fast.backup import StepBackup
 from chainrule.fast.groups import GroupLayout
 from chainrule.fast.updates import FLUSH_EVERY, Workspace, flush_subnormals, state_buffer
 
@@ -142,7 +144,9 @@ class Optimizer:
                 group[name] = check_bool(name, group[name])
 
     # ------------------------------------------------------------------ the update
-    def step(self, closure: Callable[[], Any] | None = None) -> Any:
+    def step(
+        self, closure: Callable[[], Any] | None = None, *, backup: StepBackup | None = None
+    ) -> Any:
         """Update every parameter that has a gradient (those with ``grad is None`` are skipped).
 
         Parameters
@@ -150,14 +154,18 @@ class Optimizer:
         closure : callable, optional
             Re-evaluates the model and returns the loss (called before the update, as in
             PyTorch); its result is returned.
+        backup : chainrule.fast.backup.StepBackup, optional
+            Receives the weights as they were before the step, to undo it (`cr.fit`'s
+            divergence guard); see `chainrule.fast.backup`.
         """
         loss = closure() if closure is not None else None
+        update = self._update if backup is None else partial(self._update_saving, backup)
         for group, layout in zip(self.param_groups, self._layouts, strict=True):
             # Fast path: a group laid out in one flat buffer is updated in one call of the rule
             # (`chainrule.fast.groups`); the same numbers as the loop below.
             flat = layout.flat_for_step(group["params"], self.state, self._init_state, group)
             if flat is not None:
-                self._update(flat.data, flat.grad, flat.state, group)  # type: ignore[arg-type]
+                update(flat.data, flat.grad, flat.state, group)  # type: ignore[arg-type]
                 flat.sync_state()
                 continue
             # The definition: each parameter's rule, w ← w − Δw.
@@ -172,15 +180,37 @@ class Optimizer:
                 state = self.state.get(p)
                 if state is None:
                     state = self.state[p] = self._init_state(p.data, group)
-                self._update(p.data, g, state, group)
+                update(p.data, g, state, group)
         return loss
+
+    _update_keeps: ClassVar[bool] = False  # the class's `_update` takes keep= (as below)
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        cls._update_keeps = "keep" in inspect.signature(cls._update).parameters
+
+    def _update_saving(
+        self, backup: StepBackup, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]
+    ) -> None:
+        """`_update`, with w's old values saved into `backup` first (see `step`)."""
+        i = backup.slot(w) if self._update_keeps else None
+        if i is None:
+            backup.save_all()
+            self._update(w, g, state, group)
+        else:
+            backup.saved(i, self._update(w, g, state, group, keep=backup.copies[i]))  # type: ignore
 
     def _init_state(self, w: Array, group: dict[str, Any]) -> dict[str, Any]:
         """Fresh state for parameter data `w` (before its first step)."""
         return {}
 
-    def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
-        """Apply one step to `w` in place, given its gradient `g` (read only)."""
+    def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> Any:
+        """Apply one step to `w` in place, given its gradient `g` (read only).
+
+        A subclass's `_update` may take ``keep=None``: an array laid out as `w`, into which it
+        writes w's values before the step; it returns whether the new values are all finite
+        (None: not checked). See `step`.
+        """
         raise NotImplementedError
 
     def zero_grad(self) -> None:

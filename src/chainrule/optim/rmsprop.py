@@ -82,9 +82,16 @@ class RMSprop(Optimizer):
             state["grad_avg"] = np.zeros_like(w)
         return state
 
-    def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self,
+        w: Array,
+        g: Array,
+        state: dict[str, Any],
+        group: dict[str, Any],
+        keep: Array | None = None,
+    ) -> bool | None:
         """`rmsprop_rule`, in place (the fast path `chainrule.fast.updates.rmsprop_update_`)."""
-        rmsprop_update_(w, g, state, group, self._scratch)
+        return rmsprop_update_(w, g, state, group, self._scratch, keep=keep)
 
 
 def rmsprop_rule(

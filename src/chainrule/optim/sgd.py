@@ -71,9 +71,16 @@ class SGD(Optimizer):
         if group["nesterov"] and (group["momentum"] <= 0 or group["dampening"] != 0):
             raise ValueError("Nesterov momentum needs momentum > 0 and dampening = 0")
 
-    def _update(self, w: Array, g: Array, state: dict[str, Any], group: dict[str, Any]) -> None:
+    def _update(
+        self,
+        w: Array,
+        g: Array,
+        state: dict[str, Any],
+        group: dict[str, Any],
+        keep: Array | None = None,
+    ) -> bool | None:
         """`sgd_rule`, in place (the fast path `chainrule.fast.updates.sgd_update_`)."""
-        sgd_update_(w, g, state, group, self._scratch)
+        return sgd_update_(w, g, state, group, self._scratch, keep=keep)
 
 
 def sgd_rule(

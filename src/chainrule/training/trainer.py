@@ -167,7 +167,7 @@ class Trainer:
                 restore_trainer(self, state, resume_from, batch_size, shuffle)
             self._batch_size, self._shuffle = batch_size, bool(shuffle)
             guard = WeightGuard(list(self.model.parameters()))
-            if not guard.save():
+            if not guard.finite():
                 raise ValueError("the model has non-finite weights before training")
             for epoch in range(self.epoch, self.epochs):
                 if self.stop_training:
@@ -212,7 +212,6 @@ class Trainer:
             reuse_buffers=True,
             rows=self._train_rows,
         )
-        guard.save()  # epoch callbacks (or a restored checkpoint) may have changed the weights
         with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             total, seen = self._run_steps(epoch, batches, weighted, guard, lr, metric_sums)
         epoch_logs: dict[str, Any] = {"loss": total / seen}
@@ -265,9 +264,7 @@ class Trainer:
             if not math.isfinite(value):
                 raise self._diverged(f"the loss became {value}", epoch, step, lr)
             E.backward()
-            optimizer.step()
-            if not guard.check():
-                guard.restore()  # undo the step: keep the last finite weights
+            if not guard.step(optimizer):  # the step is undone: the last finite weights stay
                 raise self._diverged("the step made the weights non-finite", epoch, step, lr)
             total += value * nb
             seen += nb
@@ -280,7 +277,6 @@ class Trainer:
                 logs = {"loss": value, "size": nb}
                 for hook in batch_hooks:
                     hook(self, step, logs)
-                guard.save()  # the hooks may have changed the weights
         return total, seen
 
     def _transform(
