@@ -93,8 +93,7 @@ def _regression_loss(
     scale = 1.0 / k if per_element else 0.5
     w = _normalized_weights(sample_weight, n, diff.dtype, loss)
     if w is None:
-        value = scale / n * float(np.vdot(diff.ravel(), diff.ravel()))
-        grad_coef: Any = 2.0 * scale / n
+        value, grad_coef = squared_terms(diff, per_element)
     else:
         per = (diff * diff).reshape(n, -1).sum(axis=1)
         value = scale * float(np.dot(w.astype(np.float64), per))
@@ -106,6 +105,14 @@ def _regression_loss(
 
     out = np.asarray(value, dtype=diff.dtype)
     return Tensor._make(out, (pred, tgt), backward, loss)
+
+
+def squared_terms(diff: Array, per_element: bool) -> tuple[float, Any]:
+    """(E, c) for the residuals ŷ − y of a batch without sample weights: E = c/2 Σ (ŷ − y)² and
+    ∂E/∂ŷ = c (ŷ − y), with c = 1/N (squared error) or 2/(N K) (MSE, `per_element`)."""
+    n = diff.shape[0] if diff.ndim else 1
+    scale = 1.0 / (diff.size // n) if per_element else 0.5
+    return scale / n * float(np.vdot(diff.ravel(), diff.ravel())), 2.0 * scale / n
 
 
 # ---------------------------------------------------------------------- functions
@@ -159,7 +166,7 @@ def binary_cross_entropy(logits: Any, target: Any, sample_weight: Any = None) ->
     return Tensor._make(np.asarray(value, a.dtype), (x, tgt), backward, "binary_cross_entropy")
 
 
-def _labels(target: Any, n: int, n_classes: int) -> Array:
+def check_labels(target: Any, n: int, n_classes: int) -> Array:
     y = np.asarray(target.data if isinstance(target, Tensor) else target)
     if y.shape != (n,):
         raise ValueError(
@@ -227,6 +234,46 @@ def _ones(c: int, dtype: np.dtype[Any]) -> Array:
     return v
 
 
+def softmax_cross_entropy(a: Array, y: Array) -> tuple[float, Array]:
+    """(E, p − onehot(y)) for logits a (N, C) and valid labels y (N,) of dtype intp: the plain
+    case of `cross_entropy` (no weights, no smoothing) without a graph, its gradient
+    ∂E/∂a = (p − onehot(y)) / N but for the factor 1/N, in a new array.
+
+    E = (1/N) Σₙ −log pₙ,ᵧₙ, summed in float64. Compiled (one pass) when the kernels run.
+    """
+    n = len(a)
+    fused = kernels.softmax_cross_entropy(a, y)  # compiled: one pass over the logits
+    if fused is not None:
+        total, p_minus_onehot = fused
+        return total / n, p_minus_onehot
+    flat_y, p, _, nll, _ = _softmax_parts(a, y, None, 0.0)
+    value = float(np.add.reduce(nll, dtype=np.float64)) / n
+    p.reshape(-1)[flat_y] -= 1  # p − onehot(y): the gradient but for its factor 1/N
+    return value, p
+
+
+def _softmax_parts(
+    a: Array, y: Array, w: Array | None, eps: float
+) -> tuple[Array, Array, Array, Array, Any]:
+    """(flat_y, p, lse, nll, smooth_sum): where a_{n,yₙ} sit in the flattened batch,
+    p = softmax(a) (a new array), lse = log Σ e^(a − m), −log p_y, and for smoothing ε
+    Σ_c w_c (a_c − m) (None without)."""
+    n, c = a.shape
+    flat_y = _row_starts(n, c) + y  # where the a_{n,yₙ} sit in the flattened batch
+    a_y = a.take(flat_y)
+    shifted = a - _shift(a, a_y)  # a − m: e^(a − m) cannot overflow
+    picked = shifted.take(flat_y)
+    smooth_sum = None
+    if eps:  # Σ_c w_c (a_c − m), needed for the smoothed term before shifted is overwritten
+        smooth_sum = shifted.sum(axis=1) if w is None else shifted @ w
+    p = np.exp(shifted, out=shifted)  # reuse the buffer: p = softmax(a) after the division
+    # Row sums as a matrix-vector product: for few classes much faster than sum(axis=1).
+    total = p @ _ones(c, a.dtype)
+    p /= total[:, None]
+    lse = np.log(total)  # log Σ e^(a − m)
+    return flat_y, p, lse, lse - picked, smooth_sum
+
+
 def cross_entropy(
     logits: Any,
     target: Any,
@@ -253,56 +300,35 @@ def cross_entropy(
         raise ValueError("cross_entropy: empty batch")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-    y = _labels(target, n, c)
+    y = check_labels(target, n, c)
     if weight is None and sample_weight is None and not label_smoothing:
-        fused = kernels.softmax_cross_entropy(a, y)  # compiled: one pass over the logits
-        if fused is not None:
-            total, p_minus_onehot = fused
+        value, p_minus_onehot = softmax_cross_entropy(a, y)
 
-            def fused_backward(g: Array) -> tuple[Array]:  # (p − onehot(y)) · g / N
-                return (p_minus_onehot * (g / n),)
+        def simple_backward(g: Array) -> tuple[Array]:  # (p − onehot(y)) · g / N
+            return (p_minus_onehot * (g / n),)
 
-            value_ = np.asarray(total / n, a.dtype)
-            return Tensor._make(value_, (x,), fused_backward, "cross_entropy")
+        return Tensor._make(np.asarray(value, a.dtype), (x,), simple_backward, "cross_entropy")
     dtype, eps = a.dtype, float(label_smoothing)
     w = None if weight is None else np.asarray(weight, dtype=dtype)
     if w is not None and w.shape != (c,):
         raise ValueError(f"cross_entropy: weight has shape {w.shape}, expected ({c},)")
 
-    flat_y = _row_starts(n, c) + y  # where the a_{n,yₙ} sit in the flattened batch
-    a_y = a.take(flat_y)
-    shifted = a - _shift(a, a_y)  # a − m: e^(a − m) cannot overflow
-    picked = shifted.take(flat_y)
-    if eps:  # Σ_c w_c (a_c − m), needed for the smoothed term before shifted is overwritten
-        smooth_sum = shifted.sum(axis=1) if w is None else shifted @ w
-    p = np.exp(shifted, out=shifted)  # reuse the buffer: p = softmax(a) after the division
-    # Row sums as a matrix-vector product: for few classes much faster than sum(axis=1).
-    total = p @ _ones(c, dtype)
-    p /= total[:, None]
-    lse = np.log(total)  # log Σ e^(a − m)
-    nll = lse - picked  # −log p_y
+    flat_y, p, lse, nll, smooth_sum = _softmax_parts(a, y, w, eps)
 
     s = _normalized_weights(sample_weight, n, dtype, "cross_entropy")
-    simple = w is None and s is None and not eps
-    if simple:
-        value = float(np.add.reduce(nll, dtype=np.float64)) / n
-        p.reshape(-1)[flat_y] -= 1  # p − onehot(y): the gradient but for its factor g/N
-    else:
-        s = np.full(n, 1.0, dtype) if s is None else s
-        wy = np.ones(n, dtype) if w is None else w[y]
-        w_sum = float(c) if w is None else float(w.sum())
-        per = (1.0 - eps) * wy * nll
-        if eps:
-            per += eps / c * (w_sum * lse - smooth_sum)
-        denom = float(np.dot(s.astype(np.float64), wy))
-        if denom <= 0:
-            raise ValueError("cross_entropy: the weights of the batch's samples sum to 0")
-        value = float(np.dot(s.astype(np.float64), per)) / denom
-        coef = s / dtype.type(denom)  # per-sample factor of the gradient
+    s = np.full(n, 1.0, dtype) if s is None else s
+    wy = np.ones(n, dtype) if w is None else w[y]
+    w_sum = float(c) if w is None else float(w.sum())
+    per = (1.0 - eps) * wy * nll
+    if eps:
+        per += eps / c * (w_sum * lse - smooth_sum)
+    denom = float(np.dot(s.astype(np.float64), wy))
+    if denom <= 0:
+        raise ValueError("cross_entropy: the weights of the batch's samples sum to 0")
+    value = float(np.dot(s.astype(np.float64), per)) / denom
+    coef = s / dtype.type(denom)  # per-sample factor of the gradient
 
     def backward(g: Array) -> tuple[Array]:
-        if simple:  # (p − onehot(y)) · g / N
-            return (p * (g / n),)
         # ∂ℓₙ/∂aₙ = p [(1−ε) w_y + ε Σw / C] − (1−ε) w_y onehot(y) − (ε/C) w
         cg = coef * g
         grad = p * (cg * ((1.0 - eps) * wy + eps * w_sum / c))[:, None]
