@@ -10,8 +10,8 @@ The arithmetic is the graph's, call for call: `chain_forward` and `chain_backwar
 halves of `dense_chain`, the loss's (E, ∂E/∂ŷ) come from the functions its op uses, and each
 penalty's λ ∂Ω/∂w is added to ∂E/∂w in the order the graph sums them. What is saved is the
 graph: no tensors, closures, heap or per-step checks of the targets (the trainer checks them
-once per run), so a small network's step costs little more than its NumPy calls. The
-penalty's gradient λw is added in place into the gradient buffer, without temporaries.
+once per epoch), so a small network's step costs little more than its NumPy calls; the
+penalty's gradient λw is added straight into the gradient buffer.
 
 What may run here is decided by `chainrule.training.fused`, which knows the modules and losses;
 this module only does the arithmetic.
@@ -86,8 +86,7 @@ class DenseStep:
             return None
         out = zs[-1]
         dtype = out.dtype
-        seed = np.ones((), dtype)  # ∂E/∂E = 1, as backward() starts
-        value, g = self.loss(out, y, seed)
+        value, g = self.loss(out, y, _seed(dtype))  # ∂E/∂E = 1, as backward() starts
         E = np.asarray(value, dtype)
         for pen in self.penalties:  # in float of ŷ's dtype, as the graph's additions
             E = E + np.asarray(pen.lam * sum(pen.value(w.data) for w in pen.weights), dtype)
@@ -117,11 +116,22 @@ class DenseStep:
         """λ ∂Ω/∂w per weight (by id), summed over the penalties in the graph's order: the
         last-added penalty's node runs first in backward(), so its term comes first."""
         out: dict[int, Array] = {}
-        seed = np.ones((), dtype)
         for pen in reversed(self.penalties):
-            c = pen.lam * seed  # (lam g, rounded to the dtype as in the penalty's op)
+            c = pen.lam * _seed(dtype)  # (lam g, rounded to the dtype as in the penalty's op)
             for w in pen.weights:
                 term = c * pen.grad(w.data)
                 key = id(w)
                 out[key] = term if key not in out else out[key] + term
         return out
+
+
+_SEEDS: dict[np.dtype[Any], Array] = {}
+
+
+def _seed(dtype: np.dtype[Any]) -> Array:
+    """The 0-d 1 of `dtype` that backward() starts from (kept, read-only)."""
+    one = _SEEDS.get(dtype)
+    if one is None:
+        one = _SEEDS[dtype] = np.ones((), dtype)
+        one.flags.writeable = False
+    return one

@@ -82,8 +82,8 @@ def l1_value(w: Array) -> float:
 
 
 def half_sq(w: Array) -> float:
-    """½ Σ w²."""
-    flat = w.ravel()
+    """½ Σ w², summed in the array's memory order (a column-major weight is not copied)."""
+    flat = w.ravel(order="K")
     return 0.5 * float(np.dot(flat, flat))
 
 
