@@ -4,7 +4,8 @@ Each step is the lecture's recipe: forward propagation on a batch, the loss E, b
 (``E.backward()`` fills every ∂E/∂w), then one optimizer step (w ← w − η ∂E/∂w for plain
 gradient descent). ``batch_size`` picks the regime: ``None`` batch gradient descent (one step
 per epoch on the average gradient of all N samples), ``1`` stochastic gradient descent (N steps),
-``k`` minibatch gradient descent (⌈N/k⌉ steps).
+``k`` minibatch gradient descent (⌈N/k⌉ steps). A multilayer perceptron on a plain loss takes
+the same step, number for number, without building the graph (`chainrule.training.fused`).
 """
 
 from __future__ import annotations
