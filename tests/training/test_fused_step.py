@@ -25,10 +25,14 @@ def _data(task: str, n: int = 45, d: int = 5, k: int = 3, seed: int = 0):
     return X, rng.standard_normal((n, k)).astype(np.float32)
 
 
-def _model(d: int = 5, k: int = 3, act: type = cr.nn.ReLU, flatten: bool = True, seed: int = 0):
-    cr.set_seed(seed)
+def _model(d: int = 5, k: int = 3, act: type = cr.nn.ReLU, flatten: bool = True, dtype=np.float32):
+    cr.set_seed(0)
     model = cr.nn.Sequential(
-        cr.nn.Dense(d, 7), act(), cr.nn.Dense(7, 6), cr.nn.Tanh(), cr.nn.Dense(6, k)
+        cr.nn.Dense(d, 7, dtype=dtype),
+        act(),
+        cr.nn.Dense(7, 6, dtype=dtype),
+        cr.nn.Tanh(),
+        cr.nn.Dense(6, k, dtype=dtype),
     )
     if flatten:
         model.flatten_parameters()
@@ -39,6 +43,7 @@ def _train(fused: bool, monkeypatch, model_args=(), loss=None, task="classify", 
     """(weights, grads, history losses, fused steps run) after 3 epochs of cr.fit."""
     X, y = _data(task)
     model = _model(**dict(model_args))
+    X = X.astype(model[0].weight.dtype)
     runs = []
     backward = DenseStep.backward
 
@@ -88,6 +93,12 @@ REGRESS = [cr.nn.losses.mse_loss, cr.nn.MSELoss(), cr.nn.losses.squared_error, c
 @pytest.mark.parametrize("flatten", [True, False], ids=["flat", "not flat"])
 def test_cross_entropy_steps_equal_the_graphs(loss, flatten, monkeypatch, both_paths):
     _compare(monkeypatch, loss=loss, model_args={"flatten": flatten})
+
+
+@pytest.mark.parametrize("loss", [CLASSIFY[1], REGRESS[1]], ids=["cross_entropy", "mse"])
+def test_float64_steps_equal_the_graphs(loss, monkeypatch, both_paths):
+    task = "classify" if loss is CLASSIFY[1] else "regress"
+    _compare(monkeypatch, loss=loss, task=task, model_args={"dtype": np.float64})
 
 
 @pytest.mark.parametrize("loss", REGRESS, ids=["mse", "MSELoss", "squared_error", "module"])

@@ -184,6 +184,7 @@ class Trainer:
                 if callable(close):
                     close()
             _set_mode(self.model, was_training)
+            self._fused = None  # (it holds the last batch's outputs)
         return self.history
 
     def _run_epoch(
