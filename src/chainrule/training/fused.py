@@ -30,16 +30,15 @@ from chainrule.nn.losses import (
     CrossEntropyLoss,
     MSELoss,
     SquaredError,
-    check_labels,
     cross_entropy,
     mse_loss,
-    softmax_cross_entropy,
     squared_error,
     squared_terms,
 )
 from chainrule.nn.module import Module
 from chainrule.nn.regularizers import PENALTY_TERMS
 from chainrule.nn.sequential import Sequential
+from chainrule.nn.softmax import check_labels, softmax_cross_entropy
 
 __all__ = ["plan_step"]
 
