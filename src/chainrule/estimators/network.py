@@ -115,6 +115,15 @@ class EstimatorLoss:
             E = E + l2_penalty(self._weights, self.l2)
         return E
 
+    def terms(self) -> tuple[Module, list[tuple[Any, float, list[Any]]]]:
+        """The parts of the objective without sample weights: the data loss, and each penalty
+        as (function, λ, weights) in the order they are added. The training loop reads them to
+        run the step without a graph (`chainrule.training.fused`), with the same numbers."""
+        penalties = [(l1_penalty, self.l1, self._weights)] if self.l1 else []
+        if self.l2:
+            penalties.append((l2_penalty, self.l2, self._weights))
+        return self.data_loss, penalties
+
 
 def make_loss(name: str, model: Module, config: Config) -> EstimatorLoss:
     """The training objective for loss `name` with the penalties of `config`."""

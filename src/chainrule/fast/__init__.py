@@ -14,6 +14,8 @@ fast path              must equal                                      where it 
 per parameter group    (`Optimizer.step`'s loop)                       group is flat
 `dense_chain`          ``for m in seq: x = m(x)`` over Dense and       first lines of
                        ReLU/tanh/sigmoid/identity (`nn.functional`)    `Sequential.forward`
+`train_step`: a step   ``E = loss(model(x), y) + penalties;``          the training loop, via
+without a graph        ``E.backward()`` (same E, same ``p.grad``)      `training.fused`
 `updates`: in-place    the optimizers' plain rules (`optim.sgd.sgd_rule`,  each optimizer's
 optimizer steps        `optim.adam.adam_rule`, `optim.rmsprop.rmsprop_rule`) `_update`
 `kernels`: compiled    the NumPy code of `updates`, `dense_chain` and      numba installed (extra

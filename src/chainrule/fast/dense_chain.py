@@ -38,7 +38,7 @@ from chainrule.autograd.tensor import Array, Tensor, as_tensor
 from chainrule.fast import kernels
 from chainrule.fast.flat import grad_destination
 
-__all__ = ["dense_chain", "plan_chain", "weight_gradient"]
+__all__ = ["chain_backward", "chain_forward", "dense_chain", "plan_chain", "weight_gradient"]
 
 # (weight, bias or None, activation name or None) for each dense layer
 Layer = tuple[Tensor, Tensor | None, str | None]
@@ -77,7 +77,29 @@ def dense_chain(x: Any, layers: list[Layer]) -> Tensor | None:
         δ⁽ᵏ⁻¹⁾ = (δ⁽ᵏ⁾ W⁽ᵏ⁾) ∘ σ′_{k−1}(a⁽ᵏ⁻¹⁾),   down to ∂E/∂x = δ⁽¹⁾ W⁽¹⁾.
     """
     x = as_tensor(x)
-    z = x.data
+    zs = chain_forward(x.data, layers)
+    if zs is None:
+        return None
+    parents: list[Tensor] = [x]
+    for W, b, _ in layers:
+        parents.append(W)
+        if b is not None:
+            parents.append(b)
+    if not grad_mode._state.enabled:
+        return Tensor._make(zs[-1], (), None, "")
+
+    def backward(g: Array) -> tuple[Array | None, ...]:
+        return chain_backward(g, zs, layers, x.requires_grad)
+
+    return Tensor._make(zs[-1], tuple(parents), backward, "dense_chain")
+
+
+def chain_forward(z: Array, layers: list[Layer]) -> list[Array] | None:
+    """The forward pass of `dense_chain` on the array z⁽⁰⁾: [z⁽⁰⁾, z⁽¹⁾, …, z⁽ᴷ⁾] (each layer's
+    input, then the output), or None when the chain cannot run on z (see `dense_chain`).
+
+    Without a graph: `chainrule.fast.train_step` calls it (and `chain_backward`) directly.
+    """
     dtype = z.dtype
     if z.ndim != 2:
         return None
@@ -105,42 +127,41 @@ def dense_chain(x: Any, layers: list[Layer]) -> Tensor | None:
             a = _activate(a, act)
         z = a
         zs.append(z)
+    return zs
 
-    parents: list[Tensor] = [x]
-    for W, b, _ in layers:
-        parents.append(W)
+
+def chain_backward(
+    g: Array, zs: list[Array], layers: list[Layer], input_grad: bool
+) -> tuple[Array | None, ...]:
+    """The backward pass of `dense_chain` for g = ∂E/∂z⁽ᴷ⁾, with `zs` from `chain_forward`:
+    (∂E/∂x, ∂E/∂W⁽¹⁾, ∂E/∂b⁽¹⁾, …) in the order of the op's parents (biases only for layers
+    that have one; None for what needs no gradient, ∂E/∂x unless `input_grad`). ∂E/∂W and
+    ∂E/∂b go straight into the parameters' gradient buffers where `grad_destination` allows.
+    """
+    dtype = zs[0].dtype
+    grads: list[Array | None] = []  # in reverse order of the parents
+    # δ⁽ᴷ⁾ and ∂E/∂b⁽ᴷ⁾ (g may be shared: δ goes to a new array)
+    # (g comes from outside: checked by the kernel's wrapper; the inner δ are made here)
+    delta, db = _delta_and_bias_grad(g, zs[-1], layers[-1], dtype, None)
+    compiled = kernels.unchecked(dtype)
+    for k in range(len(layers) - 1, -1, -1):
+        W, b, _ = layers[k]
+        z_in = zs[k]
+        same = delta.dtype == dtype
         if b is not None:
-            parents.append(b)
-    if not grad_mode._state.enabled:
-        return Tensor._make(z, (), None, "")
-
-    def backward(g: Array) -> tuple[Array | None, ...]:
-        grads: list[Array | None] = []  # in reverse order of `parents`
-        k = len(layers) - 1
-        # δ⁽ᴷ⁾ and ∂E/∂b⁽ᴷ⁾ (g may be shared: δ goes to a new array)
-        # (g comes from outside: checked by the kernel's wrapper; the inner δ are made here)
-        delta, db = _delta_and_bias_grad(g, zs[-1], layers[-1], dtype, None)
-        compiled = kernels.unchecked(dtype)
-        for k in range(len(layers) - 1, -1, -1):
-            W, b, _ = layers[k]
-            z_in = zs[k]
-            same = delta.dtype == dtype
-            if b is not None:
-                grads.append(db)
-            grads.append(
-                weight_gradient(delta, z_in, grad_destination(W) if same else None, W.data)
-                if W.requires_grad
-                else None
+            grads.append(db)
+        grads.append(
+            weight_gradient(delta, z_in, grad_destination(W) if same else None, W.data)
+            if W.requires_grad
+            else None
+        )
+        if k == 0:
+            grads.append(delta @ W.data if input_grad else None)
+        else:  # δ⁽ᵏ⁻¹⁾, written into the new array W⁽ᵏ⁾ᵀδ⁽ᵏ⁾, and ∂E/∂b⁽ᵏ⁻¹⁾
+            delta, db = _delta_and_bias_grad(
+                delta @ W.data, z_in, layers[k - 1], dtype, compiled, in_place=True
             )
-            if k == 0:
-                grads.append(delta @ W.data if x.requires_grad else None)
-            else:  # δ⁽ᵏ⁻¹⁾, written into the new array W⁽ᵏ⁾ᵀδ⁽ᵏ⁾, and ∂E/∂b⁽ᵏ⁻¹⁾
-                delta, db = _delta_and_bias_grad(
-                    delta @ W.data, z_in, layers[k - 1], dtype, compiled, in_place=True
-                )
-        return tuple(reversed(grads))
-
-    return Tensor._make(z, tuple(parents), backward, "dense_chain")
+    return tuple(reversed(grads))
 
 
 _FUSED = (None, "", "relu")  # the activations fused into the forward kernel (see there)

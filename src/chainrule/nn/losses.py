@@ -19,8 +19,8 @@ import numpy as np
 
 from chainrule.autograd.ops import stable_sigmoid
 from chainrule.autograd.tensor import Array, Tensor, as_tensor
-from chainrule.fast import kernels
 from chainrule.nn.module import Module
+from chainrule.nn.softmax import _softmax_parts, check_labels, softmax_cross_entropy
 
 __all__ = [
     "LOSSES",
@@ -93,8 +93,7 @@ def _regression_loss(
     scale = 1.0 / k if per_element else 0.5
     w = _normalized_weights(sample_weight, n, diff.dtype, loss)
     if w is None:
-        value = scale / n * float(np.vdot(diff.ravel(), diff.ravel()))
-        grad_coef: Any = 2.0 * scale / n
+        value, grad_coef = squared_terms(diff, per_element)
     else:
         per = (diff * diff).reshape(n, -1).sum(axis=1)
         value = scale * float(np.dot(w.astype(np.float64), per))
@@ -106,6 +105,14 @@ def _regression_loss(
 
     out = np.asarray(value, dtype=diff.dtype)
     return Tensor._make(out, (pred, tgt), backward, loss)
+
+
+def squared_terms(diff: Array, per_element: bool) -> tuple[float, Any]:
+    """(E, c) for the residuals ŷ − y of a batch without sample weights: E = c/2 Σ (ŷ − y)² and
+    ∂E/∂ŷ = c (ŷ − y), with c = 1/N (squared error) or 2/(N K) (MSE, `per_element`)."""
+    n = diff.shape[0] if diff.ndim else 1
+    scale = 1.0 / (diff.size // n) if per_element else 0.5
+    return scale / n * float(np.vdot(diff.ravel(), diff.ravel())), 2.0 * scale / n
 
 
 # ---------------------------------------------------------------------- functions
@@ -159,74 +166,6 @@ def binary_cross_entropy(logits: Any, target: Any, sample_weight: Any = None) ->
     return Tensor._make(np.asarray(value, a.dtype), (x, tgt), backward, "binary_cross_entropy")
 
 
-def _labels(target: Any, n: int, n_classes: int) -> Array:
-    y = np.asarray(target.data if isinstance(target, Tensor) else target)
-    if y.shape != (n,):
-        raise ValueError(
-            f"cross_entropy: labels must have shape ({n},), one class index per sample, "
-            f"got {y.shape}"
-        )
-    if y.dtype.kind == "f":
-        if not np.all(y == np.round(y)):
-            raise ValueError("cross_entropy: labels must be integer class indices")
-    elif y.dtype.kind not in "iu":
-        raise ValueError(f"cross_entropy: labels must be integer class indices, got {y.dtype}")
-    y = y.astype(np.intp, copy=False)
-    # One reduction checks both bounds: seen as unsigned, a negative label is huge. (This runs
-    # every step; maximum.reduce is y.max() without its Python-level wrapper.)
-    if n and np.maximum.reduce(y.view(np.uintp)) >= n_classes:
-        raise ValueError(
-            f"cross_entropy: labels must lie in [0, {n_classes}), got {y.min()}..{y.max()}"
-        )
-    return y
-
-
-def _shift(a: Array, a_y: Array) -> Any:
-    """The m of softmax(a) = e^(a − m) / Σ e^(a − m): the batch's maximum when it will do, else
-    each row's maximum (an (N, 1) column).
-
-    Softmax does not depend on m, but m must keep e^(a − m) ≤ 1 (no overflow) and leave each
-    row's largest term a normal number (no precision lost to underflow). Each row's own maximum
-    always does; the batch's maximum does whenever every row's maximum lies within
-    log(tiny/eps) ≈ −71 (float32) of it, which holds if every target logit a_{n,yₙ} does. That
-    is checked in two fast reductions, while NumPy's max along a short last axis is slow (for
-    10 classes it costs more than the whole rest of the loss).
-    """
-    m = np.maximum.reduce(a, axis=None)  # a.max() without the Python-level wrapper
-    lowest = _LOWEST_SAFE.get(a.dtype)
-    if lowest is None:
-        info = np.finfo(a.dtype)
-        lowest = _LOWEST_SAFE[a.dtype] = float(np.log(info.tiny / info.eps))
-    if np.minimum.reduce(a_y) - m >= lowest:  # False for NaN: the rows' maxima handle those
-        return m
-    return a.max(axis=1, keepdims=True)
-
-
-_LOWEST_SAFE: dict[np.dtype[Any], float] = {}  # log(tiny / eps) per floating dtype
-_ONES: dict[tuple[int, np.dtype[Any]], Array] = {}
-_ROW_STARTS: dict[tuple[int, int], Array] = {}
-
-
-def _row_starts(n: int, c: int) -> Array:
-    """0, c, 2c, ...: the flat index of each row's first element (kept, read-only)."""
-    v = _ROW_STARTS.get((n, c))
-    if v is None:
-        if len(_ROW_STARTS) > 64:  # batch sizes vary little; do not grow without bound
-            _ROW_STARTS.clear()
-        v = _ROW_STARTS[(n, c)] = np.arange(0, n * c, c)
-        v.flags.writeable = False
-    return v
-
-
-def _ones(c: int, dtype: np.dtype[Any]) -> Array:
-    """A read-only vector of c ones (kept: the loss needs one every step)."""
-    v = _ONES.get((c, dtype))
-    if v is None:
-        v = _ONES[(c, dtype)] = np.ones(c, dtype)
-        v.flags.writeable = False
-    return v
-
-
 def cross_entropy(
     logits: Any,
     target: Any,
@@ -253,56 +192,35 @@ def cross_entropy(
         raise ValueError("cross_entropy: empty batch")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"label_smoothing must be in [0, 1], got {label_smoothing}")
-    y = _labels(target, n, c)
+    y = check_labels(target, n, c)
     if weight is None and sample_weight is None and not label_smoothing:
-        fused = kernels.softmax_cross_entropy(a, y)  # compiled: one pass over the logits
-        if fused is not None:
-            total, p_minus_onehot = fused
+        value, p_minus_onehot = softmax_cross_entropy(a, y)
 
-            def fused_backward(g: Array) -> tuple[Array]:  # (p − onehot(y)) · g / N
-                return (p_minus_onehot * (g / n),)
+        def simple_backward(g: Array) -> tuple[Array]:  # (p − onehot(y)) · g / N
+            return (p_minus_onehot * (g / n),)
 
-            value_ = np.asarray(total / n, a.dtype)
-            return Tensor._make(value_, (x,), fused_backward, "cross_entropy")
+        return Tensor._make(np.asarray(value, a.dtype), (x,), simple_backward, "cross_entropy")
     dtype, eps = a.dtype, float(label_smoothing)
     w = None if weight is None else np.asarray(weight, dtype=dtype)
     if w is not None and w.shape != (c,):
         raise ValueError(f"cross_entropy: weight has shape {w.shape}, expected ({c},)")
 
-    flat_y = _row_starts(n, c) + y  # where the a_{n,yₙ} sit in the flattened batch
-    a_y = a.take(flat_y)
-    shifted = a - _shift(a, a_y)  # a − m: e^(a − m) cannot overflow
-    picked = shifted.take(flat_y)
-    if eps:  # Σ_c w_c (a_c − m), needed for the smoothed term before shifted is overwritten
-        smooth_sum = shifted.sum(axis=1) if w is None else shifted @ w
-    p = np.exp(shifted, out=shifted)  # reuse the buffer: p = softmax(a) after the division
-    # Row sums as a matrix-vector product: for few classes much faster than sum(axis=1).
-    total = p @ _ones(c, dtype)
-    p /= total[:, None]
-    lse = np.log(total)  # log Σ e^(a − m)
-    nll = lse - picked  # −log p_y
+    flat_y, p, lse, nll, smooth_sum = _softmax_parts(a, y, w, eps)
 
     s = _normalized_weights(sample_weight, n, dtype, "cross_entropy")
-    simple = w is None and s is None and not eps
-    if simple:
-        value = float(np.add.reduce(nll, dtype=np.float64)) / n
-        p.reshape(-1)[flat_y] -= 1  # p − onehot(y): the gradient but for its factor g/N
-    else:
-        s = np.full(n, 1.0, dtype) if s is None else s
-        wy = np.ones(n, dtype) if w is None else w[y]
-        w_sum = float(c) if w is None else float(w.sum())
-        per = (1.0 - eps) * wy * nll
-        if eps:
-            per += eps / c * (w_sum * lse - smooth_sum)
-        denom = float(np.dot(s.astype(np.float64), wy))
-        if denom <= 0:
-            raise ValueError("cross_entropy: the weights of the batch's samples sum to 0")
-        value = float(np.dot(s.astype(np.float64), per)) / denom
-        coef = s / dtype.type(denom)  # per-sample factor of the gradient
+    s = np.full(n, 1.0, dtype) if s is None else s
+    wy = np.ones(n, dtype) if w is None else w[y]
+    w_sum = float(c) if w is None else float(w.sum())
+    per = (1.0 - eps) * wy * nll
+    if eps:
+        per += eps / c * (w_sum * lse - smooth_sum)
+    denom = float(np.dot(s.astype(np.float64), wy))
+    if denom <= 0:
+        raise ValueError("cross_entropy: the weights of the batch's samples sum to 0")
+    value = float(np.dot(s.astype(np.float64), per)) / denom
+    coef = s / dtype.type(denom)  # per-sample factor of the gradient
 
     def backward(g: Array) -> tuple[Array]:
-        if simple:  # (p − onehot(y)) · g / N
-            return (p * (g / n),)
         # ∂ℓₙ/∂aₙ = p [(1−ε) w_y + ε Σw / C] − (1−ε) w_y onehot(y) − (ε/C) w
         cg = coef * g
         grad = p * (cg * ((1.0 - eps) * wy + eps * w_sum / c))[:, None]

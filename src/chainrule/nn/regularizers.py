@@ -62,9 +62,7 @@ def l1_penalty(module: Module | Sequence[Parameter], lam: float) -> Tensor:
 
     Gradient λ sign(w) (0 at w = 0). Add it to the loss: ``E + l1_penalty(model, lam)``.
     """
-    return _penalty(
-        module, lam, "l1_penalty", lambda w: float(np.abs(w).sum(dtype=np.float64)), np.sign
-    )
+    return _penalty(module, lam, "l1_penalty", l1_value, np.sign)
 
 
 def l2_penalty(module: Module | Sequence[Parameter], lam: float) -> Tensor:
@@ -75,8 +73,29 @@ def l2_penalty(module: Module | Sequence[Parameter], lam: float) -> Tensor:
     ``weight_decay=lam`` (which adds λ w to the gradient) on these weights.
     """
 
-    def half_sq(w: Array) -> float:
-        flat = w.ravel()
-        return 0.5 * float(np.dot(flat, flat))
+    return _penalty(module, lam, "l2_penalty", half_sq, _identity)
 
-    return _penalty(module, lam, "l2_penalty", half_sq, lambda w: w)
+
+def l1_value(w: Array) -> float:
+    """Σ |w| (summed in float64)."""
+    return float(np.abs(w).sum(dtype=np.float64))
+
+
+def half_sq(w: Array) -> float:
+    """½ Σ w², summed in the array's memory order (a column-major weight is not copied)."""
+    flat = w.ravel(order="K")
+    return 0.5 * float(np.dot(flat, flat))
+
+
+def _identity(w: Array) -> Array:
+    return w
+
+
+#: Each penalty's Ω(w) and ∂Ω/∂w per weight array (Ω = lam Σ_W value(W), ∂Ω/∂W = lam grad(W)),
+#: for code that adds a penalty without a graph (the trainer's fused step).
+PENALTY_TERMS: dict[
+    Callable[..., Tensor], tuple[Callable[[Array], float], Callable[[Array], Array]]
+] = {
+    l1_penalty: (l1_value, np.sign),
+    l2_penalty: (half_sq, _identity),
+}

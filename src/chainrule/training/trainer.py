@@ -4,7 +4,8 @@ Each step is the lecture's recipe: forward propagation on a batch, the loss E, b
 (``E.backward()`` fills every ∂E/∂w), then one optimizer step (w ← w − η ∂E/∂w for plain
 gradient descent). ``batch_size`` picks the regime: ``None`` batch gradient descent (one step
 per epoch on the average gradient of all N samples), ``1`` stochastic gradient descent (N steps),
-``k`` minibatch gradient descent (⌈N/k⌉ steps).
+``k`` minibatch gradient descent (⌈N/k⌉ steps). A multilayer perceptron on a plain loss takes
+the same step, number for number, without building the graph (`chainrule.training.fused`).
 """
 
 from __future__ import annotations
@@ -23,8 +24,10 @@ from chainrule.autograd import Tensor, no_grad
 from chainrule.data import check_batch_size, chunk_rows, iter_batches, n_batches, n_rows
 from chainrule.data.augment import MixedTargets
 from chainrule.errors import TrainingDiverged
+from chainrule.fast.train_step import DenseStep
 from chainrule.training.callbacks import Callback, LearningRateScheduler
 from chainrule.training.checkpoint import load_checkpoint, restore_trainer, trainer_state
+from chainrule.training.fused import plan_step, still_planned
 from chainrule.training.guard import WeightGuard
 from chainrule.training.history import History
 from chainrule.training.inputs import check_data, check_rows, seeded_generator, split_data
@@ -100,6 +103,7 @@ class Trainer:
         self._batch_size: int | None = None
         self._shuffle = True
         self._batch_transform: BatchTransform | None = None
+        self._fused: DenseStep | None = None
 
     # ------------------------------------------------------------------ the run
     def fit(
@@ -180,6 +184,7 @@ class Trainer:
                 if callable(close):
                     close()
             _set_mode(self.model, was_training)
+            self._fused = None  # (it holds the last batch's outputs)
         return self.history
 
     def _run_epoch(
@@ -203,6 +208,9 @@ class Trainer:
         ]
         arrays = tuple(a for a in train if a is not None)
         weighted = train[2] is not None
+        # The step without a graph, where it gives the same numbers (`training.fused`).
+        plain = not weighted and self._batch_transform is None
+        self._fused = plan_step(self.model, self.loss, train[1]) if plain else None
         metric_sums = dict.fromkeys(self.metrics, 0.0)
         batches = iter_batches(
             arrays,
@@ -246,7 +254,7 @@ class Trainer:
         below and reported once, as TrainingDiverged, instead of as a cascade of warnings.
         """
         model, loss, optimizer = self.model, self.loss, self.optimizer
-        batch_hooks, transform = self._batch_hooks, self._batch_transform
+        batch_hooks, transform, fused = self._batch_hooks, self._batch_transform, self._fused
         total, seen = 0.0, 0
         for step, batch in enumerate(batches):
             xb, yb = batch[0], batch[1]
@@ -254,29 +262,36 @@ class Trainer:
                 xb, yb = self._transform(transform, xb, yb, weighted)
             nb = len(xb)
             optimizer.zero_grad()
-            out = model(Tensor(xb))
-            if isinstance(yb, MixedTargets):  # mixup: E = λ E(ŷ, y_a) + (1 − λ) E(ŷ, y_b)
-                wb = batch[2:] if weighted else ()
-                E = yb.combine(lambda t, out=out, wb=wb: loss(out, t, *wb))
-            else:
-                E = loss(out, yb, batch[2]) if weighted else loss(out, yb)
-            value = E.item()
+            # Fast path: no graph, the same E and gradients (`chainrule.fast.train_step`).
+            value = fused.forward(xb, yb) if fused is not None and fused.ready() else None
+            if value is not None:
+                predicted, backward = fused.output, fused.backward  # type: ignore[union-attr]
+            else:  # the definition: E = loss(model(x), y), then backpropagation
+                out = model(Tensor(xb))
+                if isinstance(yb, MixedTargets):  # mixup: E = λ E(ŷ, y_a) + (1 − λ) E(ŷ, y_b)
+                    wb = batch[2:] if weighted else ()
+                    E = yb.combine(lambda t, out=out, wb=wb: loss(out, t, *wb))
+                else:
+                    E = loss(out, yb, batch[2]) if weighted else loss(out, yb)
+                value, predicted, backward = E.item(), out.data, E.backward
             if not math.isfinite(value):
                 raise self._diverged(f"the loss became {value}", epoch, step, lr)
-            E.backward()
+            backward()
             if not guard.step(optimizer):  # the step is undone: the last finite weights stay
                 raise self._diverged("the step made the weights non-finite", epoch, step, lr)
             total += value * nb
             seen += nb
             for name, fn in self.metrics.items():
                 if isinstance(yb, MixedTargets):
-                    metric_sums[name] += yb.combine(lambda t, f=fn, p=out.data: f(t, p)) * nb
+                    metric_sums[name] += yb.combine(lambda t, f=fn, p=predicted: f(t, p)) * nb
                 else:
-                    metric_sums[name] += fn(yb, out.data) * nb
+                    metric_sums[name] += fn(yb, predicted) * nb
             if batch_hooks:
                 logs = {"loss": value, "size": nb}
                 for hook in batch_hooks:
                     hook(self, step, logs)
+                if fused is not None and not still_planned(fused, model):
+                    fused = None  # they changed the model's layers: the generic step
         return total, seen
 
     def _transform(
