@@ -282,3 +282,20 @@ def test_a_batch_in_blocks_equals_torch(monkeypatch):
     out.backward(g)
     for t, first in zip((x, layer.weight, layer.bias), once, strict=True):
         np.testing.assert_allclose(t.grad, 2 * first, rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (lambda: Conv2d(1, 2, 3, padding=1), (0, 1, 8, 8)),
+        (lambda: Conv1d(2, 3, 3, stride=2), (0, 2, 9)),
+    ],
+)
+def test_an_empty_batch_gives_empty_outputs_and_gradients(layer, shape):
+    # As PyTorch: N = 0 is a valid batch (the last one of a filtered dataset, say).
+    m = layer()
+    x = cr.Tensor(np.zeros(shape, np.float32), requires_grad=True)
+    out = m(x)
+    assert out.shape[0] == 0 and out.shape[1] > 0
+    out.sum().backward()
+    assert x.grad.shape == shape

@@ -152,3 +152,22 @@ def test_unflatten_equals_torch_and_inverts_flatten():
     np.testing.assert_array_equal(Unflatten(1, (2, 4, 5))(Flatten()(x)).data, x)
     with pytest.raises(ValueError, match="needs 24 values"):
         Unflatten(1, (2, 3, 4))(np.zeros((2, 23)))
+
+
+@pytest.mark.parametrize(
+    "layer, shape",
+    [
+        (lambda: cr.nn.MaxPool2d(2), (0, 1, 8, 8)),
+        (lambda: cr.nn.MaxPool1d(3, stride=2), (0, 2, 9)),
+        (lambda: cr.nn.AvgPool2d(2), (0, 1, 8, 8)),
+        (lambda: cr.nn.AdaptiveAvgPool1d(1), (0, 2, 9)),
+    ],
+)
+def test_an_empty_batch_gives_empty_outputs_and_gradients(layer, shape):
+    # As PyTorch: N = 0 is a valid batch (the last one of a filtered dataset, say).
+    m = layer()
+    x = cr.Tensor(np.zeros(shape, np.float32), requires_grad=True)
+    out = m(x)
+    assert out.shape[0] == 0 and out.shape[1] == shape[1]
+    out.sum().backward()
+    assert x.grad.shape == shape

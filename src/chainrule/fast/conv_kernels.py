@@ -122,7 +122,8 @@ def window_table(
 
 def _plane(x: Array) -> Array:
     """(N, C, *S) as (N, C, M): a view when the layout allows, else a copy."""
-    return x.reshape(*x.shape[:2], -1)
+    # M spelled out: -1 cannot be inferred for an empty batch (N = 0)
+    return x.reshape(*x.shape[:2], math.prod(x.shape[2:]))
 
 
 def im2col(
