@@ -101,16 +101,9 @@ class DenseStep:
         extra = self._penalty_grads(zs[0].dtype)
         for p, grad in zip(self.params, grads, strict=True):
             add = extra.get(id(p))
-            buf = getattr(p, "_grad_buffer", None)
-            if buf is None:  # as Tensor._accumulate_grad: the sum is a new array
-                p.grad = grad if add is None else add + grad
-                continue
-            p._grad_claimed = False  # type: ignore[attr-defined]
-            if grad is not buf:
-                np.copyto(buf, grad)
-            if add is not None:
-                buf += add
-            p.grad = buf
+            if add is not None:  # λ ∂Ω/∂w + ∂E/∂w, the graph's sum (`add` is a new array)
+                grad = np.add(add, grad, out=add)
+            p._accumulate_grad(grad)  # as backward() ends at a leaf: into its flat buffer, if any
 
     def _penalty_grads(self, dtype: np.dtype[Any]) -> dict[int, Array]:
         """λ ∂Ω/∂w per weight (by id), summed over the penalties in the graph's order: the
