@@ -109,10 +109,8 @@ class EstimatorLoss:
             w = np.asarray(sample_weight)
             # The loss normalizes by Σ sₙ over the batch; rescale so it divides by B instead.
             E = self.data_loss(prediction, target, w) * float(w.sum() / len(w))
-        if self.l1:
-            E = E + l1_penalty(self._weights, self.l1)
-        if self.l2:
-            E = E + l2_penalty(self._weights, self.l2)
+        for penalty, lam, weights in self.terms()[1]:
+            E = E + penalty(weights, lam)
         return E
 
     def terms(self) -> tuple[Module, list[tuple[Any, float, list[Any]]]]:

@@ -62,7 +62,7 @@ def l1_penalty(module: Module | Sequence[Parameter], lam: float) -> Tensor:
 
     Gradient λ sign(w) (0 at w = 0). Add it to the loss: ``E + l1_penalty(model, lam)``.
     """
-    return _penalty(module, lam, "l1_penalty", l1_value, np.sign)
+    return _penalty(module, lam, "l1_penalty", *PENALTY_TERMS[l1_penalty])
 
 
 def l2_penalty(module: Module | Sequence[Parameter], lam: float) -> Tensor:
@@ -73,7 +73,7 @@ def l2_penalty(module: Module | Sequence[Parameter], lam: float) -> Tensor:
     ``weight_decay=lam`` (which adds λ w to the gradient) on these weights.
     """
 
-    return _penalty(module, lam, "l2_penalty", half_sq, _identity)
+    return _penalty(module, lam, "l2_penalty", *PENALTY_TERMS[l2_penalty])
 
 
 def l1_value(w: Array) -> float:
@@ -92,7 +92,7 @@ def _identity(w: Array) -> Array:
 
 
 #: Each penalty's Ω(w) and ∂Ω/∂w per weight array (Ω = lam Σ_W value(W), ∂Ω/∂W = lam grad(W)),
-#: for code that adds a penalty without a graph (the trainer's fused step).
+#: used by the penalties themselves and by code that adds one without a graph (the fused step).
 PENALTY_TERMS: dict[
     Callable[..., Tensor], tuple[Callable[[Array], float], Callable[[Array], Array]]
 ] = {
