@@ -30,6 +30,8 @@ import statistics
 import subprocess
 import sys
 import warnings
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -42,9 +44,7 @@ import harness as h
 from minimal_numpy import MinimalMLP
 
 SIZES = (64, 100, 10)  # digits' 64 pixels, the estimators' default hidden layer, 10 classes
-_NUMBA_IMPORT = (
-    "import time, numpy; t = time.{clock}(); import numba; print(time.{clock}() - t)"
-)
+_NUMBA_IMPORT = "import time, numpy; t = time.{clock}(); import numba; print(time.{clock}() - t)"
 
 
 def numba_import_s(clock: str, repeats: int) -> float | None:
@@ -63,6 +63,23 @@ def numba_import_s(clock: str, repeats: int) -> float | None:
     return statistics.median(times)
 
 
+def clocked(fn: Callable[..., Any], *args: Any) -> float:
+    """Seconds (by the harness's clock) of one call ``fn(*args)``."""
+    return h.timed_rounds({"run": partial(fn, *args)}, repeats=1, warmup=0)["run"][0]
+
+
+def fit_quietly(model: Any, X: np.ndarray, y: np.ndarray) -> None:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "did not converge": a report, not an error
+        model.fit(X, y)
+
+
+def repeat(epochs: int, epoch: Callable[..., Any], *args: Any) -> None:
+    """`epochs` calls of ``epoch(*args)``."""
+    for _ in range(epochs):
+        epoch(*args)
+
+
 def main() -> None:
     args = h.parser(__doc__.splitlines()[0]).parse_args()
     repeats = args.repeats or (2 if args.quick else 5)
@@ -78,30 +95,22 @@ def main() -> None:
         for key, value in values.items():
             extra.setdefault(name, {}).setdefault(key, []).append(value)
 
-    def fit(model: Any, X_tr: np.ndarray, y_tr: np.ndarray) -> float:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # "did not converge": a report, not an error
-            return h.timed_rounds({"fit": lambda: model.fit(X_tr, y_tr)}, 1, 0)["fit"][0]
-
     for r in range(args.warmup + repeats):
         seed = max(r - args.warmup, 0)
         X_tr, X_te, y_tr, y_te = train_test_split(
             X, y, test_size=0.25, random_state=seed, stratify=y
         )
         ours = cr.MLPClassifier(random_state=seed)
-        t_ours = fit(ours, X_tr, y_tr)
+        t_ours = clocked(fit_quietly, ours, X_tr, y_tr)
         epochs, steps = ours.n_iter_, ours.n_iter_ * -(-len(X_tr) // batch)
         theirs = SkClassifier(random_state=seed)
-        t_theirs = fit(theirs, X_tr, y_tr)
+        t_theirs = clocked(fit_quietly, theirs, X_tr, y_tr)
         big = cr.MLPClassifier(random_state=seed, batch_size=200)
-        t_big = fit(big, X_tr, y_tr)
+        t_big = clocked(fit_quietly, big, X_tr, y_tr)
         floor = MinimalMLP(SIZES, lr=eta, seed=seed)
         X32, rng = X_tr.astype(np.float32), np.random.default_rng(seed)
-        t_floor = h.timed_rounds(
-            {"m": lambda: [floor.fit_epoch(X32, y_tr, batch, rng) for _ in range(epochs)]}, 1, 0
-        )["m"][0]
-        gemm_epoch = h.gemm_only_epoch(SIZES, len(X_tr), batch)
-        t_gemm = h.timed_rounds({"g": lambda: [gemm_epoch() for _ in range(epochs)]}, 1, 0)["g"][0]
+        t_floor = clocked(repeat, epochs, floor.fit_epoch, X32, y_tr, batch, rng)
+        t_gemm = clocked(repeat, epochs, h.gemm_only_epoch(SIZES, len(X_tr), batch))
         if r < args.warmup:
             continue
         record("chainrule", t_ours, epochs=epochs, steps=steps, accuracy=ours.score(X_te, y_te))

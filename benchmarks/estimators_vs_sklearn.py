@@ -12,11 +12,16 @@ The two contenders alternate within each split (so drift of a shared machine hit
 with a short pause between fits. No assertions: this is a report. Run it with
 
     .venv/bin/python benchmarks/estimators_vs_sklearn.py [--splits 20] [--json out.json]
+
+``--set NAME=VALUE`` (repeatable) changes one of chainrule's hyperparameters, e.g.
+``--set batch_size=200`` to see what a different default would do; scikit-learn keeps its
+defaults.
 """
 
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import platform
@@ -65,34 +70,53 @@ DATASETS: list[tuple[str, Callable[..., Any], str, tuple[str, ...]]] = [
 ]
 
 
-def contenders(task: str, seed: int) -> dict[str, Any]:
+def contenders(task: str, seed: int, overrides: dict[str, Any]) -> dict[str, Any]:
+    """Both estimators with their defaults but for `random_state` (and chainrule's
+    `overrides`)."""
     if task == "classification":
         return {
-            "chainrule": cr.MLPClassifier(random_state=seed),
+            "chainrule": cr.MLPClassifier(random_state=seed, **overrides),
             "sklearn": SkClassifier(random_state=seed),
         }
     return {
-        "chainrule": cr.MLPRegressor(random_state=seed),
+        "chainrule": cr.MLPRegressor(random_state=seed, **overrides),
         "sklearn": SkRegressor(random_state=seed),
     }
 
 
+def parse_setting(text: str) -> tuple[str, Any]:
+    """``NAME=VALUE`` as (name, value); the value as a Python literal, else as a string."""
+    name, sep, value = text.partition("=")
+    if not sep or not name.strip():
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    try:
+        return name.strip(), ast.literal_eval(value.strip())
+    except (ValueError, SyntaxError):
+        return name.strip(), value.strip()
+
+
 def run_dataset(
-    name: str, load: Callable[..., Any], task: str, inputs: str, splits: int
+    name: str,
+    load: Callable[..., Any],
+    task: str,
+    inputs: str,
+    splits: int,
+    overrides: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Scores and fit times of both contenders over `splits` train/test splits."""
     X, y = load(return_X_y=True)
     scores: dict[str, list[float]] = {"chainrule": [], "sklearn": []}
     times: dict[str, list[float]] = {"chainrule": [], "sklearn": []}
+    epochs: dict[str, list[int]] = {"chainrule": [], "sklearn": []}
     for seed in range(splits):
         stratify = y if task == "classification" else None
         X_train, X_test, y_train, y_test = train_test_split(
             X, y, test_size=0.25, random_state=seed, stratify=stratify
         )
-        models = contenders(task, seed)
+        models = contenders(task, seed, overrides or {})
         order = list(models) if seed % 2 == 0 else list(reversed(models))
         for who in order:
-            model = models[who]
+            model = estimator = models[who]
             if inputs == "scaled":
                 model = make_pipeline(StandardScaler(), model)
             time.sleep(PAUSE_S)
@@ -100,6 +124,7 @@ def run_dataset(
             model.fit(X_train, y_train)
             times[who].append(time.perf_counter() - start)
             scores[who].append(float(model.score(X_test, y_test)))
+            epochs[who].append(int(estimator.n_iter_))
     return {
         "dataset": name,
         "inputs": inputs,
@@ -108,6 +133,7 @@ def run_dataset(
         "n_features": int(X.shape[1]),
         "scores": scores,
         "times": times,
+        "epochs": epochs,
     }
 
 
@@ -117,15 +143,20 @@ def _mean_sem(values: list[float]) -> str:
     return f"{statistics.fmean(values):.4f} ± {sem:.4f}"
 
 
-def print_table(results: list[dict[str, Any]], splits: int) -> None:
+def print_table(
+    results: list[dict[str, Any]], splits: int, overrides: dict[str, Any] | None = None
+) -> None:
+    changed = ", ".join(f"{k}={v!r}" for k, v in (overrides or {}).items())
     print(
         f"\nTest score over {splits} train/test splits (75/25): mean ± standard error, and "
-        "on how many splits chainrule scored higher / the same / lower (W/T/L). Fit time: "
-        "median. Default hyperparameters, only random_state set.\n"
+        "on how many splits chainrule scored higher / the same / lower (W/T/L). Fit time and "
+        "epochs: median. Default hyperparameters, only random_state set"
+        + (f"; chainrule with {changed}" if changed else "")
+        + ".\n"
     )
     header = (
         "| dataset | inputs | metric | chainrule | sklearn | W/T/L | chainrule fit s "
-        "| sklearn fit s | time ratio |"
+        "| sklearn fit s | time ratio | epochs (chainrule / sklearn) |"
     )
     print(header)
     print("|---" * (header.count("|") - 1) + "|")
@@ -134,9 +165,11 @@ def print_table(results: list[dict[str, Any]], splits: int) -> None:
         diff = [a - b for a, b in zip(ours, theirs, strict=True)]
         wtl = f"{sum(d > 0 for d in diff)}/{sum(d == 0 for d in diff)}/{sum(d < 0 for d in diff)}"
         t_cr, t_sk = (statistics.median(r["times"][k]) for k in ("chainrule", "sklearn"))
+        e_cr, e_sk = (statistics.median(r["epochs"][k]) for k in ("chainrule", "sklearn"))
         print(
             f"| {r['dataset']} | {r['inputs']} | {r['metric']} | {_mean_sem(ours)} "
-            f"| {_mean_sem(theirs)} | {wtl} | {t_cr:.3f} | {t_sk:.3f} | {t_cr / t_sk:.2f} |"
+            f"| {_mean_sem(theirs)} | {wtl} | {t_cr:.3f} | {t_sk:.3f} | {t_cr / t_sk:.2f} "
+            f"| {e_cr:g} / {e_sk:g} |"
         )
     print(
         f"\nPython {platform.python_version()}, NumPy {np.__version__}, scikit-learn "
@@ -151,7 +184,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="2 splits, for a smoke test")
     parser.add_argument("--json", metavar="PATH", help="also write the raw results as JSON")
     parser.add_argument("--only", help="comma-separated dataset names to run, e.g. 'digits'")
+    parser.add_argument(
+        "--set",
+        metavar="NAME=VALUE",
+        type=parse_setting,
+        action="append",
+        default=[],
+        help="change one of chainrule's hyperparameters (repeatable), e.g. batch_size=200",
+    )
     args = parser.parse_args(argv)
+    overrides = dict(args.set)
     wanted = {w.strip() for w in args.only.split(",")} if args.only else None
     splits = 2 if args.quick else args.splits
     # scikit-learn warns whenever its MLP reaches max_iter; that is part of its default run.
@@ -161,12 +203,13 @@ def main(argv: list[str] | None = None) -> int:
         if wanted is not None and name not in wanted:
             continue
         for inputs in variants:
-            results.append(run_dataset(name, load, task, inputs, splits))
+            results.append(run_dataset(name, load, task, inputs, splits, overrides))
             print(f"done: {name} ({inputs})", flush=True)
-    print_table(results, splits)
+    print_table(results, splits, overrides)
     if args.json:
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"splits": splits, "results": results}, f, indent=2)
+            payload = {"splits": splits, "chainrule_set": overrides, "results": results}
+            json.dump(payload, f, indent=2)
     return 0
 
 
