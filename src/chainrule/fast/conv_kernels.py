@@ -25,12 +25,13 @@ Each function returns None when it cannot run — kernels off or numba missing, 
 than float32/float64 — and the caller runs its NumPy code (`max_pool_backward` excepted: it
 follows a `max_pool_forward` that ran).
 
-When numba is loaded: loading it costs about a second or two per process (the import and the
-cached machine code), which a short job does not earn back. The rule is the ski-rental one:
-the NumPy code runs until the convolutions' backward passes (training) of this process have
-moved `LOAD_AFTER` numbers through im2col (about as long on NumPy as loading takes, 1–2 s);
-then the kernels are loaded and used from there on, so a job never pays more than about
-twice what it would with the best choice made in advance. They are used at once when numba is
+When numba is loaded: loading it costs about 0.7 s per process (the import and the first call
+of a cached kernel, see `chainrule.fast.kernels`), which a short job does not earn back. The
+rule is the ski-rental one: the NumPy code runs until the convolutions' backward passes
+(training) of this process have moved `LOAD_AFTER` numbers through im2col (chosen as about as
+long on NumPy as loading took when it was measured at 1–2 s); then the kernels are loaded and
+used from there on, so a job pays at most a small multiple of what it would with the best
+choice made in advance. They are used at once when numba is
 loaded already (the optimizer kernels of `chainrule.fast.kernels`, `set_enabled(True)`,
 `use_kernels(True)`). A model that only predicts never loads them.
 """
