@@ -84,6 +84,7 @@ def clocked(fn: Callable[..., Any], *args: Any) -> float:
 
 
 def fit_quietly(model: Any, X: np.ndarray, y: np.ndarray) -> None:
+    """``model.fit(X, y)`` without its convergence warnings."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # "did not converge": a report, not an error
         model.fit(X, y)
