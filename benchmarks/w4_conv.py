@@ -7,7 +7,7 @@
   Conv1d(k = 5, stride 2, 25 channels) + ReLU → Dense(50, 4), batch 100, Adam.
 
 Contenders: chainrule with its compiled kernels (the ``[fast]`` extra) loaded and on, as a
-training job has them once its convolutions have done about a second of work on NumPy
+training job has them once its convolutions have done about half a second of work on NumPy
 (`chainrule.fast.conv_kernels.LOAD_AFTER`) or at once after ``use_kernels(True)``; chainrule
 on NumPy only (as without the extra, or ``CHAINRULE_NO_NUMBA=1``); PyTorch eager. Loading
 numba and the cached machine code happens in the warm-up round, as importing PyTorch happens

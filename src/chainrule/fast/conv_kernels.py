@@ -25,12 +25,13 @@ Each function returns None when it cannot run — kernels off or numba missing, 
 than float32/float64 — and the caller runs its NumPy code (`max_pool_backward` excepted: it
 follows a `max_pool_forward` that ran).
 
-When numba is loaded: loading it costs about 0.7 s per process (the import and the first call
-of a cached kernel, see `chainrule.fast.kernels`), which a short job does not earn back. The
-rule is the ski-rental one: the NumPy code runs until the convolutions' backward passes
-(training) of this process have moved `LOAD_AFTER` numbers through im2col (chosen as about as
-long on NumPy as loading took when it was measured at 1–2 s); then the kernels are loaded and
-used from there on, so a job pays at most a small multiple of what it would with the best
+When numba is loaded: loading it costs about 0.5–0.7 s per process (the import and the first
+call of a cached kernel, see `chainrule.fast.kernels`), which a short job does not earn back.
+The rule is the ski-rental one: the NumPy code runs until the convolutions' backward passes
+(training) of this process have moved `LOAD_AFTER` numbers through im2col (about as long on
+NumPy as loading takes: measured, 2²⁴ numbers are 0.3–0.75 s of NumPy training, about four
+epochs of `benchmarks/w4_conv.py`'s digits CNN or three of its 1-d one); then the kernels are
+loaded and used from there on, so a job pays at most about twice what it would with the best
 choice made in advance. They are used at once when numba is
 loaded already (the optimizer kernels of `chainrule.fast.kernels`, `set_enabled(True)`,
 `use_kernels(True)`). A model that only predicts never loads them.
@@ -60,7 +61,7 @@ __all__ = [
 ]
 
 #: Numbers moved through im2col by NumPy (backward passes only) before numba is loaded.
-LOAD_AFTER = 1 << 26
+LOAD_AFTER = 1 << 24
 _module: ModuleType | None = None
 _work = 0  # numbers moved by NumPy so far (see the module docstring)
 _DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
