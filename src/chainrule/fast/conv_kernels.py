@@ -32,9 +32,9 @@ The rule is the ski-rental one: the NumPy code runs until the convolutions' back
 NumPy as loading takes: measured, 2²⁴ numbers are 0.3–0.75 s of NumPy training, about four
 epochs of `benchmarks/w4_conv.py`'s digits CNN or three of its 1-d one); then the kernels are
 loaded and used from there on, so a job pays at most about twice what it would with the best
-choice made in advance. They are used at once when numba is
-loaded already (the optimizer kernels of `chainrule.fast.kernels`, `set_enabled(True)`,
-`use_kernels(True)`). A model that only predicts never loads them.
+choice made in advance. They are used at once when numba is loaded already (the optimizer
+kernels of `chainrule.fast.kernels`, `set_enabled(True)`, `use_kernels(True)`). A model that
+only predicts never loads them.
 """
 
 from __future__ import annotations
