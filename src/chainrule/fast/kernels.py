@@ -17,7 +17,7 @@ the caller then runs its NumPy code. So the core needs only NumPy; with
 `unchecked` hands `dense_chain` the kernels themselves.)
 numba is imported, and each kernel compiled, on first use; the machine code is cached on disk.
 Loading them costs about 0.5–0.7 s per process on a 2-core machine (numba's import ~0.25 s, then
-~0.4 s at the first call of a kernel, whose machine code comes from the disk cache), about
+~0.3–0.4 s at the first call of a kernel, whose machine code comes from the disk cache), about
 what scikit-learn takes for a whole MLP fit on digits; a small job (`chainrule info`'s check of
 a model, `predict` on a few rows, an estimator on digits) would not earn it back, so the kernels
 are loaded by the first optimizer step (or finiteness check) over at least `MIN_SIZE`
